@@ -1,0 +1,13 @@
+namespace ContentMax.AppHost;
+
+// Each service listens on a fixed, documented port in `dotnet run`
+// (Services:<name>:Port overrides it). Test runs get random ports from Aspire.
+public static class ServicePortExtensions
+{
+    public static IResourceBuilder<ProjectResource> WithServicePort(this IResourceBuilder<ProjectResource> project, int defaultPort)
+    {
+        var configured = project.ApplicationBuilder.Configuration[$"Services:{project.Resource.Name}:Port"];
+        var port = int.TryParse(configured, out var p) ? p : defaultPort;
+        return project.WithHttpEndpoint(port: port, name: "http").WithHttpHealthCheck("/health");
+    }
+}

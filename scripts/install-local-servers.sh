@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs the servers that ContentMax runs as local processes when no container
+# runtime is available: PostgreSQL, Redis and RabbitMQ (with Erlang's epmd).
+# With --with-browser it also installs Chromium for the browser tests.
+# Debian/Ubuntu only. Idempotent: installs only what is missing, and never
+# starts the distribution's own system services.
+#   scripts/install-local-servers.sh [--with-browser]
+set -euo pipefail
+
+with_browser=0
+[ "${1:-}" = "--with-browser" ] && with_browser=1
+
+need=()
+[ -x /usr/lib/postgresql/15/bin/postgres ] || [ -n "$(ls /usr/lib/postgresql/*/bin/postgres 2>/dev/null)" ] || need+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need+=(rabbitmq-server)
+if [ "$with_browser" = 1 ]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
+
+if [ ${#need[@]} -eq 0 ]; then
+  echo "install-local-servers: everything is already installed."
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "install-local-servers: need root (or sudo) to install: ${need[*]}" >&2
+    exit 1
+  fi
+fi
+
+echo "install-local-servers: installing ${need[*]}"
+# Keep the packages' post-install scripts from starting system-wide services:
+# ContentMax starts its own private instances on its own ports.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod +x "$policy"
+  created_policy=1
+fi
+cleanup() { if [ "$created_policy" = 1 ]; then $SUDO rm -f "$policy"; fi; }
+trap cleanup EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+echo "install-local-servers: done."

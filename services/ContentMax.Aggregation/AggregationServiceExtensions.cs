@@ -1,0 +1,15 @@
+using ContentMax.Aggregation.Queries;
+using ContentMax.Aggregation.Storage;
+
+namespace ContentMax.Aggregation;
+
+public static class AggregationServiceExtensions
+{
+    public static IHostApplicationBuilder AddMetricStorage(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<MetricStore>();
+        builder.Services.AddSingleton<MetricQueries>();
+        return builder;
+    }
+}

@@ -1,0 +1,175 @@
+using System.Text.Json;
+using Npgsql;
+
+namespace ContentMax.Aggregation.Queries;
+
+// The read side: aggregates per metric name, chart buckets and raw rows.
+// Percentiles follow the product's definitions: the median is the middle value
+// (or the mean of the two middle values) and pN is the value at nearest rank
+// ceil(N/100 × count), computed in integer arithmetic so no float rounding can
+// move it by one.
+public sealed class MetricQueries(NpgsqlDataSource dataSource)
+{
+    private const string AggregateSql = """
+        SELECT name, n, total, lo, hi, sorted
+        FROM (
+            SELECT name, count(*) AS n, sum(value) AS total, min(value) AS lo, max(value) AS hi,
+                   array_agg(value ORDER BY value) AS sorted
+            FROM metrics
+            WHERE ts >= $1 AND ts < $2 AND ($3::text IS NULL OR name = $3)
+            GROUP BY name
+        ) grouped
+        ORDER BY name
+        """;
+
+    public async Task<SortedDictionary<string, MetricAggregate>> AggregateAsync(
+        DateTimeOffset from, DateTimeOffset to, string? metric, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(AggregateSql);
+        command.Parameters.Add(new NpgsqlParameter { Value = from.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = to.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)metric ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+
+        var result = new SortedDictionary<string, MetricAggregate>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var sorted = reader.GetFieldValue<double[]>(5);
+            result[reader.GetString(0)] = MetricAggregate.FromSorted(sorted, reader.GetDouble(2));
+        }
+
+        return result;
+    }
+
+    private const string SeriesSql = """
+        SELECT date_bin($4::interval, ts, $5) AS bucket, count(*) AS n, avg(value), min(value), max(value),
+               array_agg(value ORDER BY value) AS sorted
+        FROM metrics
+        WHERE ts >= $1 AND ts < $2 AND name = $3
+        GROUP BY bucket
+        ORDER BY bucket
+        """;
+
+    public async Task<List<SeriesBucket>> SeriesAsync(
+        DateTimeOffset from, DateTimeOffset to, string metric, TimeSpan step, CancellationToken cancellationToken)
+    {
+        // Buckets align to whole steps since the Unix epoch, so charts line up across refreshes.
+        var origin = DateTime.UnixEpoch;
+        await using var command = dataSource.CreateCommand(SeriesSql);
+        command.Parameters.Add(new NpgsqlParameter { Value = from.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = to.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = metric });
+        command.Parameters.Add(new NpgsqlParameter { Value = step });
+        command.Parameters.Add(new NpgsqlParameter { Value = origin });
+
+        var found = new Dictionary<DateTime, SeriesBucket>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var start = DateTime.SpecifyKind(reader.GetDateTime(0), DateTimeKind.Utc);
+                var sorted = reader.GetFieldValue<double[]>(5);
+                found[start] = new SeriesBucket(start, reader.GetInt64(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetDouble(4),
+                    Percentiles.NearestRank(sorted, 95));
+            }
+        }
+
+        // Every step in the period appears, empty ones with a zero count, so a
+        // chart shows gaps as gaps.
+        var buckets = new List<SeriesBucket>();
+        var first = new DateTime(from.UtcDateTime.Ticks - (from.UtcDateTime.Ticks - origin.Ticks) % step.Ticks, DateTimeKind.Utc);
+        for (var t = first; t < to.UtcDateTime; t += step)
+        {
+            buckets.Add(found.TryGetValue(t, out var b) ? b : new SeriesBucket(t, 0, null, null, null, null));
+        }
+
+        return buckets;
+    }
+
+    private const string RawSql = """
+        SELECT id, name, value, ts, url, user_agent, tags::text
+        FROM metrics
+        WHERE ts >= $1 AND ts < $2 AND ($3::text IS NULL OR name = $3)
+          AND ($4::timestamptz IS NULL OR (ts, id) < ($4, $5))
+        ORDER BY ts DESC, id DESC
+        LIMIT $6
+        """;
+
+    public async Task<(List<RawMetric> Items, RawCursor? Next)> RawAsync(
+        DateTimeOffset from, DateTimeOffset to, string? metric, RawCursor? after, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(RawSql);
+        command.Parameters.Add(new NpgsqlParameter { Value = from.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = to.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)metric ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = after is null ? DBNull.Value : after.Timestamp.UtcDateTime, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = after?.Id ?? Guid.Empty, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit + 1 });
+
+        var items = new List<RawMetric>(limit + 1);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var ts = new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(3), DateTimeKind.Utc));
+            items.Add(new RawMetric(
+                reader.GetGuid(0),
+                reader.GetString(1),
+                reader.GetDouble(2),
+                ts.ToUnixTimeMilliseconds(),
+                reader.IsDBNull(4) ? null : reader.GetString(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.IsDBNull(6) ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(6))));
+        }
+
+        RawCursor? next = null;
+        if (items.Count > limit)
+        {
+            items.RemoveAt(limit);
+            var last = items[^1];
+            next = new RawCursor(DateTimeOffset.FromUnixTimeMilliseconds(last.Timestamp), last.Id);
+        }
+
+        return (items, next);
+    }
+}
+
+public sealed record MetricAggregate(long Count, double Sum, double Min, double Max, double Average, double Median, double P95, double P99)
+{
+    public static MetricAggregate FromSorted(double[] sorted, double sum) =>
+        new(sorted.Length, sum, sorted[0], sorted[^1], sum / sorted.Length,
+            Percentiles.Median(sorted), Percentiles.NearestRank(sorted, 95), Percentiles.NearestRank(sorted, 99));
+}
+
+public sealed record SeriesBucket(DateTime Start, long Count, double? Average, double? Min, double? Max, double? P95);
+
+public sealed record RawMetric(Guid Id, string Metric, double Value, long Timestamp, string? Url, string? UserAgent, Dictionary<string, string>? Tags);
+
+// An opaque position in the raw listing: the (timestamp, id) of the last row returned.
+public sealed record RawCursor(DateTimeOffset Timestamp, Guid Id)
+{
+    public string Encode() =>
+        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{Timestamp.ToUnixTimeMilliseconds()}:{Id:N}"))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    public static bool TryDecode(string text, out RawCursor? cursor)
+    {
+        cursor = null;
+        try
+        {
+            var padded = text.Replace('-', '+').Replace('_', '/');
+            padded += new string('=', (4 - padded.Length % 4) % 4);
+            var parts = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split(':');
+            if (parts.Length == 2 && long.TryParse(parts[0], out var ms) && Guid.TryParseExact(parts[1], "N", out var id)
+                && ms >= DateTimeOffset.MinValue.ToUnixTimeMilliseconds() && ms <= DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())
+            {
+                cursor = new RawCursor(DateTimeOffset.FromUnixTimeMilliseconds(ms), id);
+                return true;
+            }
+        }
+        catch (FormatException)
+        {
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,10 @@
+namespace ContentMax.Contracts;
+
+// Broker names that publishers and consumers must agree on.
+public static class MessagingTopology
+{
+    // The durable queue the aggregation service stores metrics from. Ingestion
+    // declares and binds it too, so nothing published before the first
+    // consumer starts is dropped by an exchange with no queue.
+    public const string MetricsStorageQueue = "metrics-storage";
+}

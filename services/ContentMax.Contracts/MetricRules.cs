@@ -1,0 +1,184 @@
+using System.Globalization;
+
+namespace ContentMax.Contracts;
+
+// The rules a metric must satisfy, shared by the HTTP ingestion API and the
+// aggregation consumer so both reject exactly the same things.
+public static class MetricRules
+{
+    public const int MaxBatchSize = 1000;
+    public const int MaxNameLength = 200;
+    public const int MaxUrlLength = 2048;
+    public const int MaxTags = 32;
+    public const int MaxTagKeyLength = 100;
+    public const int MaxTagValueLength = 200;
+    public static readonly TimeSpan MaxAge = TimeSpan.FromDays(7);
+    public static readonly TimeSpan MaxFuture = TimeSpan.FromMinutes(10);
+
+    public static string? CheckName(string? name)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            return "is required";
+        }
+
+        if (name.Length > MaxNameLength)
+        {
+            return $"must be at most {MaxNameLength} characters";
+        }
+
+        if (!char.IsAsciiLetter(name[0]))
+        {
+            return "must start with a letter";
+        }
+
+        foreach (var c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or ':' or '-'))
+            {
+                return "may contain only letters, digits, '_', '.', ':' and '-'";
+            }
+        }
+
+        return null;
+    }
+
+    public static string? CheckValue(double value) =>
+        double.IsFinite(value) ? null : "must be a finite number";
+
+    public static string? CheckTimestamp(long unixMs, DateTimeOffset now)
+    {
+        var earliest = now - MaxAge;
+        var latest = now + MaxFuture;
+        if (unixMs < earliest.ToUnixTimeMilliseconds())
+        {
+            return "must be at most 7 days old";
+        }
+
+        if (unixMs > latest.ToUnixTimeMilliseconds())
+        {
+            return "must be at most 10 minutes in the future";
+        }
+
+        return null;
+    }
+
+    public static string? CheckText(string? text, int maxLength)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (text.Length > maxLength)
+        {
+            return $"must be at most {maxLength} characters";
+        }
+
+        return HasControlCharacters(text) ? "must not contain control characters" : null;
+    }
+
+    public static string? CheckId(Guid id) => id == Guid.Empty ? "must not be the empty UUID" : null;
+
+    public static IEnumerable<(string Field, string Reason)> CheckTags(IReadOnlyDictionary<string, string>? tags)
+    {
+        if (tags is null)
+        {
+            yield break;
+        }
+
+        if (tags.Count > MaxTags)
+        {
+            yield return ("tags", $"must have at most {MaxTags} entries");
+            yield break;
+        }
+
+        foreach (var (key, value) in tags)
+        {
+            if (key.Length == 0 || key.Length > MaxTagKeyLength)
+            {
+                yield return ("tags", $"keys must be 1-{MaxTagKeyLength} characters");
+            }
+            else if (HasControlCharacters(key))
+            {
+                yield return ($"tags.{key}", "key must not contain control characters");
+            }
+            else if (CheckText(value, MaxTagValueLength) is { } reason)
+            {
+                yield return ($"tags.{key}", reason);
+            }
+        }
+    }
+
+    // Every problem with one point, as (field, reason).
+    public static IEnumerable<(string Field, string Reason)> Check(MetricPoint point, DateTimeOffset now)
+    {
+        if (CheckId(point.Id) is { } id) yield return ("id", id);
+        if (CheckName(point.Metric) is { } name) yield return ("metric", name);
+        if (CheckValue(point.Value) is { } value) yield return ("value", value);
+        if (CheckTimestamp(point.Timestamp, now) is { } ts) yield return ("timestamp", ts);
+        if (CheckText(point.Url, MaxUrlLength) is { } url) yield return ("url", url);
+        if (CheckText(point.UserAgent, MaxUrlLength) is { } ua) yield return ("userAgent", ua);
+        foreach (var tag in CheckTags(point.Tags)) yield return tag;
+    }
+
+    // Every problem with a batch, as (index, field, reason). Empty when valid.
+    public static List<MetricError> Check(IReadOnlyList<MetricPoint>? points, DateTimeOffset now)
+    {
+        var errors = new List<MetricError>();
+        if (points is null || points.Count == 0)
+        {
+            errors.Add(new MetricError(null, "metrics", "must contain at least one metric"));
+            return errors;
+        }
+
+        if (points.Count > MaxBatchSize)
+        {
+            errors.Add(new MetricError(null, "metrics", $"must contain at most {MaxBatchSize} metrics"));
+            return errors;
+        }
+
+        var seen = new HashSet<Guid>();
+        for (var i = 0; i < points.Count; i++)
+        {
+            if (points[i] is null)
+            {
+                errors.Add(new MetricError(i, "", "must be a metric object"));
+                continue;
+            }
+
+            foreach (var (field, reason) in Check(points[i], now))
+            {
+                errors.Add(new MetricError(i, field, reason));
+            }
+
+            if (!seen.Add(points[i].Id))
+            {
+                errors.Add(new MetricError(i, "id", "is repeated within the batch"));
+            }
+        }
+
+        return errors;
+    }
+
+    private static bool HasControlCharacters(string text)
+    {
+        foreach (var c in text)
+        {
+            if (char.IsControl(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
+
+public sealed record MetricError(int? Index, string Field, string Reason)
+{
+    public override string ToString() =>
+        Index is { } i
+            ? string.Create(CultureInfo.InvariantCulture, $"[{i}].{Field}: {Reason}")
+            : $"{Field}: {Reason}";
+}

@@ -1,0 +1,44 @@
+using ContentMax.Contracts;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace ContentMax.Ingestion;
+
+public static class IngestionServiceExtensions
+{
+    public static IHostApplicationBuilder AddMetricIngestion(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<IngestionOptions>()
+            .BindConfiguration(IngestionOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<MetricBatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MetricBatcher>());
+
+        builder.Services.AddCors();
+        builder.Services.AddSingleton<IConfigureOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>, IngestCorsSetup>();
+        return builder;
+    }
+
+    // Ingestion declares the storage queue and binds it to the message's exchange
+    // itself. Without this, metrics published before the aggregation service
+    // first started would reach an exchange with no queue and vanish after a 202.
+    public static void BindMetricsStorageQueue(this IRabbitMqBusFactoryConfigurator rabbit) =>
+        rabbit.Publish<MetricsBatchReceived>(publish =>
+            publish.BindQueue(MessagingTopology.MetricsStorageQueue, MessagingTopology.MetricsStorageQueue));
+}
+
+internal sealed class IngestCorsSetup(IOptions<IngestionOptions> options)
+    : IConfigureOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>
+{
+    public const string PolicyName = "ingest";
+
+    public void Configure(Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions cors) =>
+        cors.AddPolicy(PolicyName, policy => policy
+            .WithOrigins(options.Value.AllowedOrigins)
+            .WithMethods("POST")
+            .WithHeaders("Content-Type", "X-Api-Key", "Authorization")
+            .SetPreflightMaxAge(TimeSpan.FromHours(1)));
+}
