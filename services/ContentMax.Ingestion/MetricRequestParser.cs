@@ -18,6 +18,13 @@ public static class MetricRequestParser
 
     public static MetricParseResult Parse(ReadOnlyMemory<byte> body, DateTimeOffset now)
     {
+        // JsonDocument validates structure but defers UTF-8 checks of string
+        // contents to the first read, which would then throw mid-request.
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            return MetricParseResult.Invalid(new MetricError(null, "body", "is not valid JSON: it is not valid UTF-8"), isArray: false);
+        }
+
         JsonDocument document;
         try
         {

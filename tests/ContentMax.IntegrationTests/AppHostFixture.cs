@@ -1,0 +1,77 @@
+using System.Net.Http.Headers;
+
+namespace ContentMax.IntegrationTests;
+
+// Starts the whole AppHost once per test collection: real PostgreSQL, Redis and
+// RabbitMQ as local processes in a data directory of this run's own, on free
+// ports, so a test run can sit beside a developer's instance.
+public sealed class AppHostFixture : IAsyncLifetime
+{
+    public const string IngestKey = "test-ingest-key";
+    public const string ReadKey = "test-read-key";
+    public const string AdminKey = "test-admin-key";
+
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "contentmax-tests-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public DistributedApplication App { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ContentMax_AppHost>(
+        [
+            "Infrastructure:Mode=local",
+            $"Infrastructure:DataDirectory={_dataDirectory}",
+            "Infrastructure:Ports:Postgres=0",
+            "Infrastructure:Ports:Redis=0",
+            "Infrastructure:Ports:RabbitMq=0",
+            "Infrastructure:Ports:RabbitMqDistribution=0",
+            "Infrastructure:Ports:Epmd=0",
+            $"Parameters:ingest-api-key={IngestKey}",
+            $"Parameters:read-api-key={ReadKey}",
+            $"Parameters:admin-api-key={AdminKey}",
+        ]);
+
+        App = await builder.BuildAsync();
+        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        await App.StartAsync(startup.Token);
+        foreach (var service in new[] { "ingestion", "aggregation" })
+        {
+            await App.ResourceNotifications.WaitForResourceHealthyAsync(service, startup.Token);
+        }
+    }
+
+    public HttpClient Client(string service, string? key)
+    {
+        var client = App.CreateHttpClient(service, "http");
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        }
+
+        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return client;
+    }
+
+    public async Task<string> ConnectionStringAsync(string resource) =>
+        await App.GetConnectionStringAsync(resource) ?? throw new InvalidOperationException($"No connection string for {resource}.");
+
+    public async Task DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A server may still be flushing; the directory is under /tmp.
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class AppHostCollection : ICollectionFixture<AppHostFixture>
+{
+    public const string Name = "AppHost";
+}

@@ -1,0 +1,51 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace ContentMax.IntegrationTests;
+
+// Small helpers for talking to the ingestion and aggregation APIs in tests.
+public static class MetricsApi
+{
+    public static string UniqueName(string prefix = "t") => prefix + Guid.NewGuid().ToString("N")[..16];
+
+    public static Task<HttpResponseMessage> PostAsync(this HttpClient ingestion, object body) =>
+        ingestion.PostAsJsonAsync("/api/metrics", body);
+
+    public static async Task<JsonObject?> AggregateAsync(this HttpClient aggregation, string metric, string period = "1h")
+    {
+        var response = await aggregation.GetAsync($"/api/metrics?period={period}&metric={metric}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+        return body["metrics"]![metric]?.AsObject();
+    }
+
+    // Polls until the metric's count reaches the expected value (the pipeline
+    // is asynchronous), then returns its aggregate.
+    public static async Task<JsonObject> WaitForCountAsync(this HttpClient aggregation, string metric, long expected, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        JsonObject? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await aggregation.AggregateAsync(metric);
+            if (last is not null && last["count"]!.GetValue<long>() >= expected)
+            {
+                return last;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"{metric} reached count {last?["count"]} instead of {expected} in time.");
+    }
+
+    public static async Task<JsonObject> ProblemAsync(this HttpResponseMessage response)
+    {
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+    }
+
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web);
+}
