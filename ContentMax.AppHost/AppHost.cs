@@ -11,17 +11,38 @@ var schema = builder.AddProject<Projects.ContentMax_Schema>("metricsdb-schema")
     .WithReference(infrastructure.MetricsDb).WaitFor(infrastructure.MetricsDb);
 
 // Ingestion: HTTP → validation → one broker message per batch.
-builder.AddProject<Projects.ContentMax_Ingestion>("ingestion")
+var ingestion = builder.AddProject<Projects.ContentMax_Ingestion>("ingestion")
     .WithServicePort(5181)
     .WithReference(infrastructure.Messaging).WaitFor(infrastructure.Messaging)
     .WithApiKeys(apiKeys);
 
 // Aggregation: broker → Postgres, and the metrics query API.
-builder.AddProject<Projects.ContentMax_Aggregation>("aggregation")
+var aggregation = builder.AddProject<Projects.ContentMax_Aggregation>("aggregation")
     .WithServicePort(5182)
     .WithReference(infrastructure.MetricsDb).WaitFor(infrastructure.MetricsDb)
     .WithReference(infrastructure.Messaging).WaitFor(infrastructure.Messaging)
     .WaitForCompletion(schema)
     .WithApiKeys(apiKeys);
+
+// Dashboard: the operators' web app, reading from aggregation and health-probe.
+var dashboard = builder.AddProject<Projects.ContentMax_Dashboard>("dashboard")
+    .WithServicePort(5180)
+    .WithReference(aggregation).WaitFor(aggregation)
+    .WithApiKeys(apiKeys);
+
+// Health-probe: checks everything above on a timer and serves /api/health.
+var healthProbe = builder.AddProject<Projects.ContentMax_HealthProbe>("health-probe")
+    .WithServicePort(5183)
+    .WithReference(infrastructure.MetricsDb).WaitFor(infrastructure.MetricsDb)
+    .WithReference(infrastructure.Cache).WaitFor(infrastructure.Cache)
+    .WithReference(infrastructure.Messaging).WaitFor(infrastructure.Messaging)
+    .WithReference(ingestion)
+    .WithReference(aggregation)
+    .WithReference(dashboard)
+    .WaitForCompletion(schema)
+    .WithApiKeys(apiKeys)
+    .WithHealthProbeSettings();
+
+dashboard.WithReference(healthProbe);
 
 builder.Build().Run();

@@ -29,12 +29,15 @@ public sealed class AppHostFixture : IAsyncLifetime
             $"Parameters:ingest-api-key={IngestKey}",
             $"Parameters:read-api-key={ReadKey}",
             $"Parameters:admin-api-key={AdminKey}",
+            // Probe fast, so status changes show within a couple of seconds.
+            "HealthProbe:Interval=00:00:01",
+            "HealthProbe:Timeout=00:00:02",
         ]);
 
         App = await builder.BuildAsync();
         using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(4));
         await App.StartAsync(startup.Token);
-        foreach (var service in new[] { "ingestion", "aggregation" })
+        foreach (var service in new[] { "ingestion", "aggregation", "health-probe", "dashboard" })
         {
             await App.ResourceNotifications.WaitForResourceHealthyAsync(service, startup.Token);
         }
