@@ -28,7 +28,8 @@ var aggregation = builder.AddProject<Projects.ContentMax_Aggregation>("aggregati
 var dashboard = builder.AddProject<Projects.ContentMax_Dashboard>("dashboard")
     .WithServicePort(5180)
     .WithReference(aggregation).WaitFor(aggregation)
-    .WithApiKeys(apiKeys);
+    .WithApiKeys(apiKeys)
+    .WithForwardedSettings("Dashboard");
 
 // Health-probe: checks everything above on a timer and serves /api/health.
 var healthProbe = builder.AddProject<Projects.ContentMax_HealthProbe>("health-probe")
@@ -41,7 +42,7 @@ var healthProbe = builder.AddProject<Projects.ContentMax_HealthProbe>("health-pr
     .WithReference(dashboard)
     .WaitForCompletion(schema)
     .WithApiKeys(apiKeys)
-    .WithHealthProbeSettings();
+    .WithForwardedSettings("HealthProbe");
 
 dashboard.WithReference(healthProbe);
 

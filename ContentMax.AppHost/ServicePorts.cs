@@ -8,6 +8,12 @@ public static class ServicePortExtensions
     {
         var configured = project.ApplicationBuilder.Configuration[$"Services:{project.Resource.Name}:Port"];
         var port = int.TryParse(configured, out var p) ? p : defaultPort;
-        return project.WithHttpEndpoint(port: port, name: "http").WithHttpHealthCheck("/health");
+        // Services run in the AppHost's environment (Development under `dotnet run`).
+        var environment = project.ApplicationBuilder.Environment.EnvironmentName;
+        return project
+            .WithHttpEndpoint(port: port, name: "http")
+            .WithHttpHealthCheck("/health")
+            .WithEnvironment("ASPNETCORE_ENVIRONMENT", environment)
+            .WithEnvironment("DOTNET_ENVIRONMENT", environment);
     }
 }

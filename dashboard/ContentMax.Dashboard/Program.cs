@@ -1,9 +1,24 @@
+using Radzen;
+using ContentMax.Dashboard;
+using ContentMax.Dashboard.Components;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddOperatorSignIn();
+builder.AddBackendClients();
+builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+builder.Services.AddRadzenComponents();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+app.MapStaticAssets();
+app.MapOperatorSignIn();
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Run();

@@ -32,6 +32,8 @@ public sealed class AppHostFixture : IAsyncLifetime
             // Probe fast, so status changes show within a couple of seconds.
             "HealthProbe:Interval=00:00:01",
             "HealthProbe:Timeout=00:00:02",
+            "Dashboard:HealthRefresh=00:00:02",
+            "Dashboard:MetricsRefresh=00:00:02",
         ]);
 
         App = await builder.BuildAsync();

@@ -17,6 +17,8 @@ public static class MetricQueryEndpoints
             .WithSummary("Count, sum, min, max, average, median, p95 and p99 per metric name over a period.");
         group.MapGet("/series", GetSeriesAsync).WithName("GetMetricSeries")
             .WithSummary("Time buckets of one metric for charts.");
+        group.MapGet("/breakdown", GetBreakdownAsync).WithName("GetMetricBreakdown")
+            .WithSummary("Aggregates of one metric per value of one tag, such as api_response_time per endpoint.");
         group.MapGet("/raw", GetRawAsync).WithName("GetRawMetrics")
             .WithSummary("Raw metric rows, newest first, paginated with an opaque cursor.");
         return app;
@@ -25,6 +27,8 @@ public static class MetricQueryEndpoints
     public sealed record AggregatesResponse(string Period, DateTimeOffset From, DateTimeOffset To, SortedDictionary<string, MetricAggregate> Metrics);
 
     public sealed record SeriesResponse(string Metric, string Period, string Step, DateTimeOffset From, DateTimeOffset To, List<SeriesBucket> Buckets);
+
+    public sealed record BreakdownResponse(string Metric, string Tag, string Period, DateTimeOffset From, DateTimeOffset To, Dictionary<string, MetricAggregate> Values);
 
     public sealed record RawResponse(List<RawMetric> Items, string? NextCursor);
 
@@ -69,6 +73,31 @@ public static class MetricQueryEndpoints
         var from = to - window;
         var buckets = await queries.SeriesAsync(from, to, metric!, stepSize, cancellationToken);
         return TypedResults.Ok(new SeriesResponse(metric!, period ?? Period.Default, step ?? FormatStep(stepSize), from, to, buckets));
+    }
+
+    internal static async Task<Results<Ok<BreakdownResponse>, ValidationProblem>> GetBreakdownAsync(
+        MetricQueries queries, TimeProvider time, CancellationToken cancellationToken,
+        string? metric = null, string? tag = null, string? period = null, string? limit = null)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var window = ReadPeriod(period, errors);
+        if (metric is null) errors["metric"] = ["is required"];
+        else ReadMetricName(metric, errors);
+
+        if (string.IsNullOrEmpty(tag)) errors["tag"] = ["is required"];
+        else if (MetricRules.CheckText(tag, MetricRules.MaxTagKeyLength) is { } tagError) errors["tag"] = [tagError];
+
+        var take = 50;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out take) || take < 1 || take > 500))
+        {
+            errors["limit"] = ["must be a whole number from 1 to 500"];
+        }
+
+        if (errors.Count > 0) return Invalid(errors);
+
+        var to = time.GetUtcNow();
+        var values = await queries.BreakdownAsync(to - window, to, metric!, tag!, take, cancellationToken);
+        return TypedResults.Ok(new BreakdownResponse(metric!, tag!, period ?? Period.Default, to - window, to, values));
     }
 
     internal static async Task<Results<Ok<RawResponse>, ValidationProblem>> GetRawAsync(

@@ -1,0 +1,24 @@
+using ContentMax.ServiceDefaults;
+using Microsoft.Extensions.Options;
+
+namespace ContentMax.Dashboard;
+
+// The dashboard reads metrics from aggregation and health from health-probe,
+// server to server, with the read key. The browser never sees a key.
+public static class BackendClientExtensions
+{
+    public static IHostApplicationBuilder AddBackendClients(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHttpClient<MetricsClient>(ConfigureClient("http://aggregation"));
+        builder.Services.AddHttpClient<HealthClient>(ConfigureClient("http://health-probe"));
+        return builder;
+    }
+
+    private static Action<IServiceProvider, HttpClient> ConfigureClient(string baseAddress) => (services, client) =>
+    {
+        client.BaseAddress = new Uri(baseAddress);
+        var readKey = services.GetRequiredService<IOptions<ApiKeyOptions>>().Value.Read!
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[0];
+        client.DefaultRequestHeaders.Add("X-Api-Key", readKey);
+    };
+}

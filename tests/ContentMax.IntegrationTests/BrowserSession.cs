@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using Microsoft.Playwright;
+
+namespace ContentMax.IntegrationTests;
+
+// A real headless Chromium (Debian's package, installed by the project's own
+// script when missing) driven by Playwright, with every console error and page
+// error recorded so a test can assert there were none.
+public sealed class BrowserSession : IAsyncDisposable
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    private static readonly string[] ChromiumArgs =
+    [
+        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ];
+
+    private readonly IPlaywright _playwright;
+    private readonly IBrowser _browser;
+
+    public IPage Page { get; }
+
+    public List<string> ConsoleErrors { get; } = [];
+
+    public static string ScreenshotDirectory { get; } =
+        Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "TestResults", "screenshots"));
+
+    private BrowserSession(IPlaywright playwright, IBrowser browser, IPage page)
+    {
+        _playwright = playwright;
+        _browser = browser;
+        Page = page;
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error") ConsoleErrors.Add(message.Text);
+        };
+        page.PageError += (_, error) => ConsoleErrors.Add(error);
+    }
+
+    public static async Task<BrowserSession> StartAsync()
+    {
+        EnsureChromium();
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ChromiumArgs,
+        });
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(20_000);
+        return new BrowserSession(playwright, browser, page);
+    }
+
+    public async Task ScreenshotAsync(string name)
+    {
+        Directory.CreateDirectory(ScreenshotDirectory);
+        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, name + ".png"), FullPage = true });
+    }
+
+    private static void EnsureChromium()
+    {
+        if (File.Exists(ChromiumPath)) return;
+        var script = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scripts", "install-local-servers.sh"));
+        using var install = Process.Start(new ProcessStartInfo("bash", [script, "--with-browser"]) { UseShellExecute = false })!;
+        install.WaitForExit();
+        if (!File.Exists(ChromiumPath))
+        {
+            throw new InvalidOperationException($"Chromium is not installed and {script} --with-browser could not install it.");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+}

@@ -1,0 +1,149 @@
+using System.Net;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace ContentMax.IntegrationTests;
+
+// The operators' dashboard in a real headless Chromium.
+[Collection(AppHostCollection.Name)]
+public class DashboardBrowserTests(AppHostFixture fixture) : IAsyncLifetime
+{
+    private BrowserSession _browser = null!;
+    private string _baseUrl = "";
+
+    public async Task InitializeAsync()
+    {
+        _browser = await BrowserSession.StartAsync();
+        _baseUrl = fixture.App.GetEndpoint("dashboard", "http").ToString().TrimEnd('/');
+    }
+
+    public async Task DisposeAsync() => await _browser.DisposeAsync();
+
+    private IPage Page => _browser.Page;
+
+    private async Task SignInAsync(string key = AppHostFixture.ReadKey)
+    {
+        await Page.GotoAsync(_baseUrl + "/");
+        await Expect(Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin"));
+        await Page.FillAsync("#key", key);
+        await Page.ClickAsync("button[type=submit]");
+        if (key == AppHostFixture.ReadKey)
+        {
+            await Expect(Page).Not.ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin"));
+            await Expect(Page.Locator("[data-card=api]")).ToBeVisibleAsync();
+        }
+    }
+
+    [Fact]
+    public async Task WithoutSigningIn_NoDataIsVisible()
+    {
+        var response = await Page.GotoAsync(_baseUrl + "/");
+        Assert.Equal((int)HttpStatusCode.OK, response!.Status);
+        await Expect(Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin"));
+        await Expect(Page.Locator("[data-card]")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task WrongKey_IsRefused()
+    {
+        await SignInAsync(AppHostFixture.IngestKey);
+        await Expect(Page.Locator(".signin-error")).ToBeVisibleAsync();
+        await Expect(Page.Locator("[data-card]")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task SignedIn_HealthCardsShowRealStatuses()
+    {
+        await SignInAsync();
+
+        await Expect(Page.Locator("[data-card=database]")).ToHaveAttributeAsync("data-status", "healthy", new() { Timeout = 30_000 });
+        await Expect(Page.Locator("[data-card=messaging]")).ToHaveAttributeAsync("data-status", "healthy");
+        await Expect(Page.Locator("[data-card=cache]")).ToHaveAttributeAsync("data-status", "healthy");
+        await Expect(Page.Locator("[data-card=api]")).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"Uptime: \d+d \d+h \d+m"));
+        // There is no internet here: the external APIs are honestly not healthy.
+        await Expect(Page.Locator("[data-card=external]")).Not.ToHaveAttributeAsync("data-status", "healthy");
+        Assert.Empty(_browser.ConsoleErrors);
+    }
+
+    [Fact]
+    public async Task PostedMetrics_AppearInEveryTab_WithoutReloading_AndPeriodsSwitch()
+    {
+        await SignInAsync();
+        await Expect(Page.Locator("[data-tab=performance]")).ToBeVisibleAsync();
+        await Page.EvaluateAsync("() => window.__sameDocument = true");
+
+        var ingestion = fixture.Client("ingestion", AppHostFixture.IngestKey);
+        var lcp = Enumerable.Range(1, 100).Select(i => new { metric = "LCP", value = i * 40.0 }).ToArray(); // p75 = 3000 ms
+        var vitals = lcp
+            .Concat(Enumerable.Range(1, 20).Select(i => new { metric = "INP", value = i * 5.0 }))
+            .Concat(Enumerable.Range(1, 20).Select(i => new { metric = "CLS", value = i / 100.0 }))
+            .Concat(Enumerable.Range(1, 20).Select(i => new { metric = "FCP", value = 900.0 + i }))
+            .Concat(Enumerable.Range(1, 20).Select(i => new { metric = "TTFB", value = 100.0 * i }))
+            .ToArray();
+        Assert.Equal(HttpStatusCode.Accepted, (await ingestion.PostAsync(vitals)).StatusCode);
+
+        // Performance: p75 against Google's thresholds, with real charts.
+        var lcpCard = Page.Locator("[data-vital=LCP]");
+        await Expect(lcpCard.Locator("[data-value=p75]")).ToHaveTextAsync("3000 ms", new() { Timeout = 30_000 });
+        await Expect(lcpCard).ToHaveAttributeAsync("data-rating", "needs-improvement");
+        await Expect(Page.Locator("[data-vital=INP]")).ToHaveAttributeAsync("data-rating", "good");
+        await Expect(Page.Locator("[data-vital=CLS]")).ToHaveAttributeAsync("data-rating", "needs-improvement");
+        await Expect(Page.Locator("[data-chart=vitals-vs-target] svg path").First).ToBeAttachedAsync();
+        await Expect(Page.Locator("[data-chart=vital-trend] svg path").First).ToBeAttachedAsync();
+        await _browser.ScreenshotAsync("performance");
+
+        // Errors.
+        await Page.ClickAsync("[data-tab=errors]");
+        await Expect(Page.Locator("[data-empty]")).ToBeVisibleAsync();
+        await ingestion.PostAsync(Enumerable.Range(0, 7).Select(i => new { metric = "errors", value = 1.0, tags = new { level = "error" } }).ToArray());
+        await Expect(Page.Locator("[data-stat=errors-total] .stat-value")).ToHaveTextAsync("7", new() { Timeout = 30_000 });
+        await Expect(Page.Locator("[data-chart=errors-per-hour] svg path").First).ToBeAttachedAsync();
+        await _browser.ScreenshotAsync("errors");
+
+        // Usage, per endpoint.
+        await Page.ClickAsync("[data-tab=usage]");
+        var usage = Enumerable.Range(1, 40).SelectMany(i => new object[]
+        {
+            new { metric = "api_requests", value = 1.0, tags = new { endpoint = i % 2 == 0 ? "/api/nodes" : "/api/projects", status = 200 } },
+            new { metric = "api_response_time", value = i * 10.0, tags = new { endpoint = i % 2 == 0 ? "/api/nodes" : "/api/projects", status = 200 } },
+        }).ToArray();
+        await ingestion.PostAsync(usage);
+        await Expect(Page.Locator("[data-stat=requests-total] .stat-value")).ToHaveTextAsync("40", new() { Timeout = 30_000 });
+        await Expect(Page.Locator("[data-stat=response-p95] .stat-value")).ToHaveTextAsync("380ms");
+        await Expect(Page.Locator("[data-table=endpoints] tbody tr")).ToHaveCountAsync(2);
+        await _browser.ScreenshotAsync("usage");
+
+        // Business KPIs.
+        await Page.ClickAsync("[data-tab=business]");
+        await ingestion.PostAsync(new object[]
+        {
+            new { metric = "opportunities_scored", value = 87.0 },
+            new { metric = "opportunities_scored", value = 42.0 },
+            new { metric = "revenue_calculated", value = 1200.75 },
+            new { metric = "revenue_calculated", value = 800.0 },
+            new { metric = "active_projects", value = 12.0 },
+        });
+        await Expect(Page.Locator("[data-stat=opportunities-scored] .stat-value")).ToHaveTextAsync("2", new() { Timeout = 30_000 });
+        await Expect(Page.Locator("[data-stat=revenue-calculated] .stat-value")).ToHaveTextAsync("$2,001");
+        await Expect(Page.Locator("[data-stat=active-projects] .stat-value")).ToHaveTextAsync("12");
+        await _browser.ScreenshotAsync("business");
+
+        // Health history.
+        await Page.ClickAsync("[data-tab=health]");
+        await Expect(Page.Locator("[data-table=transitions] tbody tr").First).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Expect(Page.Locator("[data-chart=uptime] svg path").First).ToBeAttachedAsync();
+        await _browser.ScreenshotAsync("health-history");
+
+        // Periods switch, and data stays.
+        await Page.ClickAsync("[data-tab=performance]");
+        foreach (var period in new[] { "1h", "7d", "30d", "24h" })
+        {
+            await Page.ClickAsync($"[data-period={period}]");
+            await Expect(Page.Locator($"[data-period={period}]")).ToHaveAttributeAsync("aria-pressed", "true");
+            await Expect(lcpCard.Locator("[data-value=p75]")).ToHaveTextAsync("3000 ms");
+        }
+
+        Assert.True(await Page.EvaluateAsync<bool>("() => window.__sameDocument === true"), "the page reloaded");
+        Assert.Empty(_browser.ConsoleErrors);
+    }
+}
