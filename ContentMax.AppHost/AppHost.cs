@@ -22,7 +22,8 @@ var aggregation = builder.AddProject<Projects.ContentMax_Aggregation>("aggregati
     .WithReference(infrastructure.MetricsDb).WaitFor(infrastructure.MetricsDb)
     .WithReference(infrastructure.Messaging).WaitFor(infrastructure.Messaging)
     .WaitForCompletion(schema)
-    .WithApiKeys(apiKeys);
+    .WithApiKeys(apiKeys)
+    .WithForwardedSettings("Aggregation");
 
 // Dashboard: the operators' web app, reading from aggregation and health-probe.
 var dashboard = builder.AddProject<Projects.ContentMax_Dashboard>("dashboard")

@@ -7,6 +7,10 @@ public static class AggregationServiceExtensions
 {
     public static IHostApplicationBuilder AddMetricStorage(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptions<AggregationOptions>()
+            .BindConfiguration(AggregationOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<MetricStore>();
         builder.Services.AddSingleton<MetricQueries>();

@@ -23,13 +23,13 @@ public static class MetricsApi
 
     // Polls until the metric's count reaches the expected value (the pipeline
     // is asynchronous), then returns its aggregate.
-    public static async Task<JsonObject> WaitForCountAsync(this HttpClient aggregation, string metric, long expected, TimeSpan? timeout = null)
+    public static async Task<JsonObject> WaitForCountAsync(this HttpClient aggregation, string metric, long expected, TimeSpan? timeout = null, string period = "1h")
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         JsonObject? last = null;
         while (DateTime.UtcNow < deadline)
         {
-            last = await aggregation.AggregateAsync(metric);
+            last = await aggregation.AggregateAsync(metric, period);
             if (last is not null && last["count"]!.GetValue<long>() >= expected)
             {
                 return last;

@@ -5,15 +5,56 @@ using NpgsqlTypes;
 
 namespace ContentMax.Aggregation.Storage;
 
-// Writes metrics to Postgres in one statement per batch. Arrays go over the
-// wire in binary and are unnested server-side; ON CONFLICT on the metric id
-// makes a redelivered or re-sent metric a no-op.
+// Writes a batch of metrics and its rollups in ONE statement. Arrays go over
+// the wire in binary and are unnested server-side. ON CONFLICT on the metric id
+// makes a redelivered or re-sent metric a no-op, and because the rollups are
+// built only from the rows that INSERT ... RETURNING reports as new, a
+// redelivery cannot count anything twice either. Rollup rows are written in
+// (bucket, name) order so concurrent consumers lock them in the same order.
 public sealed class MetricStore(NpgsqlDataSource dataSource)
 {
-    private const string InsertSql = """
-        INSERT INTO metrics (id, name, value, ts, url, user_agent, tags)
-        SELECT * FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::timestamptz[], $5::text[], $6::text[], $7::jsonb[])
-        ON CONFLICT (id) DO NOTHING
+    private const string RollupColumns = """
+        sum(n)::bigint, sum(total), min(lo), max(hi), ROW(array_agg(key ORDER BY key), array_agg(n ORDER BY key))::sketch
+        """;
+
+    private const string RollupMerge = """
+        count = r.count + EXCLUDED.count, sum = r.sum + EXCLUDED.sum,
+        min = least(r.min, EXCLUDED.min), max = greatest(r.max, EXCLUDED.max),
+        sketch = sketch_merge(r.sketch, EXCLUDED.sketch)
+        """;
+
+    private const string InsertSql = $"""
+        WITH inserted AS (
+            INSERT INTO metrics (id, name, value, ts, url, user_agent, tags)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::timestamptz[], $5::text[], $6::text[], $7::jsonb[])
+            ON CONFLICT (id) DO NOTHING
+            RETURNING name, ts, value
+        ), keyed AS (
+            SELECT name, date_trunc('minute', ts) AS minute, sketch_key(value) AS key,
+                   count(*) AS n, sum(value) AS total, min(value) AS lo, max(value) AS hi
+            FROM inserted
+            GROUP BY 1, 2, 3
+        ), per_minute AS (
+            INSERT INTO metric_rollups_minute AS r (bucket, name, count, sum, min, max, sketch)
+            SELECT minute, name, {RollupColumns}
+            FROM keyed
+            GROUP BY minute, name
+            ORDER BY minute, name
+            ON CONFLICT (bucket, name) DO UPDATE SET {RollupMerge}
+        ), per_hour AS (
+            INSERT INTO metric_rollups_hour AS r (bucket, name, count, sum, min, max, sketch)
+            SELECT hour, name, {RollupColumns}
+            FROM (
+                SELECT date_trunc('hour', minute) AS hour, name, key,
+                       sum(n)::bigint AS n, sum(total) AS total, min(lo) AS lo, max(hi) AS hi
+                FROM keyed
+                GROUP BY 1, 2, 3
+            ) hourly
+            GROUP BY hour, name
+            ORDER BY hour, name
+            ON CONFLICT (bucket, name) DO UPDATE SET {RollupMerge}
+        )
+        SELECT count(*)::int FROM inserted
         """;
 
     public async Task<int> StoreAsync(IReadOnlyList<MetricPoint> points, CancellationToken cancellationToken)
@@ -46,6 +87,6 @@ public sealed class MetricStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter { Value = urls, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = agents, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = tags, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 }

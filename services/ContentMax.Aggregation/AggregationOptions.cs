@@ -1,0 +1,14 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ContentMax.Aggregation;
+
+public sealed class AggregationOptions
+{
+    public const string SectionName = "Aggregation";
+
+    // A metric name with at most this many values in a period gets exact
+    // percentiles from raw rows; above it they come from merged rollup sketches
+    // (within 0.5%), which keeps a 24h query over millions of rows fast.
+    [Range(0, 10_000_000)]
+    public int ExactLimit { get; set; } = 20_000;
+}

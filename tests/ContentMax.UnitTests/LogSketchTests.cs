@@ -1,0 +1,107 @@
+using ContentMax.Aggregation.Queries;
+using ContentMax.Aggregation.Rollups;
+
+namespace ContentMax.UnitTests;
+
+public class LogSketchTests
+{
+    private const int Samples = 1_000_000;
+
+    public static TheoryData<string> Distributions() => ["lognormal", "bimodal", "zeros-and-negatives", "uniform-wide"];
+
+    private static double[] Generate(string distribution, int n)
+    {
+        var random = new Random(distribution.GetHashCode(StringComparison.Ordinal) & 0x7fff);
+        double Normal() => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+        return distribution switch
+        {
+            "lognormal" => Enumerable.Range(0, n).Select(_ => Math.Exp(5 + 1.5 * Normal())).ToArray(),
+            "bimodal" => Enumerable.Range(0, n).Select(i => i % 10 < 7 ? 80 + 10 * Normal() : 2500 + 400 * Normal()).ToArray(),
+            "zeros-and-negatives" => Enumerable.Range(0, n).Select(i => (i % 5) switch
+            {
+                0 => 0.0,
+                1 => -Math.Exp(2 + Normal()),
+                _ => Math.Exp(3 + 2 * Normal()),
+            }).ToArray(),
+            _ => Enumerable.Range(0, n).Select(_ => Math.Pow(10, random.NextDouble() * 12 - 6)).ToArray(),
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Distributions))]
+    public void Percentiles_AreWithinOnePercentOfExactNearestRank_OnAMillionValues(string distribution)
+    {
+        var values = Generate(distribution, Samples);
+        var sketch = new LogSketch();
+        foreach (var v in values) sketch.Add(v);
+        var sorted = values.Order().ToArray();
+
+        foreach (var percent in new[] { 50, 75, 95, 99 })
+        {
+            var exact = Percentiles.NearestRank(sorted, percent);
+            var estimate = sketch.ValueAtRank(Percentiles.Rank(sorted.Length, percent), sorted[0], sorted[^1]);
+            AssertWithinOnePercent(exact, estimate, $"{distribution} p{percent}");
+        }
+    }
+
+    [Fact]
+    public void MergedSketches_EqualOneSketchOfEverything()
+    {
+        var values = Generate("lognormal", 100_000);
+        var whole = new LogSketch();
+        var parts = Enumerable.Range(0, 60).Select(_ => new LogSketch()).ToArray();
+        for (var i = 0; i < values.Length; i++)
+        {
+            whole.Add(values[i]);
+            parts[i % parts.Length].Add(values[i]);
+        }
+
+        var merged = new LogSketch();
+        foreach (var part in parts)
+        {
+            var (keys, counts) = part.ToArrays();
+            merged.Merge(keys, counts);
+        }
+
+        Assert.Equal(whole.ToArrays().Keys, merged.ToArrays().Keys);
+        Assert.Equal(whole.ToArrays().Counts, merged.ToArrays().Counts);
+        Assert.Equal(values.Length, merged.Count);
+    }
+
+    [Fact]
+    public void KeyOrder_IsValueOrder()
+    {
+        double[] values = [-1e12, -5, -1.0001, -1, -1e-8, 0, 1e-10, 1e-8, 0.5, 1, 1.02, 1e6, 1e300];
+        var keys = values.Select(LogSketch.KeyOf).ToArray();
+        Assert.Equal(keys.Order(), keys);
+        Assert.Equal(0, LogSketch.KeyOf(1e-10));
+        Assert.Equal(0, LogSketch.KeyOf(-1e-10));
+    }
+
+    [Theory]
+    [InlineData(1e-9)]
+    [InlineData(0.001)]
+    [InlineData(1)]
+    [InlineData(2500)]
+    [InlineData(123456.789)]
+    [InlineData(1e300)]
+    [InlineData(-42)]
+    public void ValueOfKey_IsWithinTheRelativeAccuracy(double value) =>
+        Assert.InRange(Math.Abs(LogSketch.ValueOf(LogSketch.KeyOf(value)) - value) / Math.Abs(value), 0, LogSketch.RelativeAccuracy * 1.0001);
+
+    [Fact]
+    public void ValueAtRank_ReturnsExactExtremes()
+    {
+        var sketch = new LogSketch();
+        foreach (var v in new[] { 3.3, 7.7, 1.1 }) sketch.Add(v);
+        Assert.Equal(1.1, sketch.ValueAtRank(1, 1.1, 7.7));
+        Assert.Equal(7.7, sketch.ValueAtRank(3, 1.1, 7.7));
+        AssertWithinOnePercent(3.3, sketch.ValueAtRank(2, 1.1, 7.7), "middle");
+    }
+
+    private static void AssertWithinOnePercent(double exact, double estimate, string what)
+    {
+        var error = exact == 0 ? Math.Abs(estimate) : Math.Abs(estimate - exact) / Math.Abs(exact);
+        Assert.True(error <= 0.01, $"{what}: exact {exact}, estimate {estimate}, relative error {error:P3}");
+    }
+}
