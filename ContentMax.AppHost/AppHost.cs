@@ -16,10 +16,11 @@ var ingestion = builder.AddProject<Projects.ContentMax_Ingestion>("ingestion")
     .WithReference(infrastructure.Messaging).WaitFor(infrastructure.Messaging)
     .WithApiKeys(apiKeys);
 
-// Aggregation: broker → Postgres, and the metrics query API.
+// Aggregation: broker → Postgres (raw rows and rollups), and the metrics query API (cached in Redis).
 var aggregation = builder.AddProject<Projects.ContentMax_Aggregation>("aggregation")
     .WithServicePort(5182)
     .WithReference(infrastructure.MetricsDb).WaitFor(infrastructure.MetricsDb)
+    .WithReference(infrastructure.Cache).WaitFor(infrastructure.Cache)
     .WithReference(infrastructure.Messaging).WaitFor(infrastructure.Messaging)
     .WaitForCompletion(schema)
     .WithApiKeys(apiKeys)

@@ -11,4 +11,9 @@ public sealed class AggregationOptions
     // (within 0.5%), which keeps a 24h query over millions of rows fast.
     [Range(0, 10_000_000)]
     public int ExactLimit { get; set; } = 20_000;
+
+    // How long all-names aggregate results (what dashboards ask for) are
+    // cached in Redis. Zero turns the cache off.
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan QueryCacheTtl { get; set; } = TimeSpan.FromSeconds(5);
 }

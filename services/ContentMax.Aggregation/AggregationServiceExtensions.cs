@@ -14,6 +14,7 @@ public static class AggregationServiceExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<MetricStore>();
         builder.Services.AddSingleton<MetricQueries>();
+        builder.Services.AddSingleton<QueryCache>();
         return builder;
     }
 }

@@ -33,17 +33,25 @@ public static class MetricQueryEndpoints
     public sealed record RawResponse(List<RawMetric> Items, string? NextCursor);
 
     internal static async Task<Results<Ok<AggregatesResponse>, ValidationProblem>> GetAggregatesAsync(
-        MetricQueries queries, TimeProvider time, CancellationToken cancellationToken, string? period = null, string? metric = null)
+        MetricQueries queries, QueryCache cache, TimeProvider time, CancellationToken cancellationToken, string? period = null, string? metric = null)
     {
         var errors = new Dictionary<string, string[]>();
         var window = ReadPeriod(period, errors);
         ReadMetricName(metric, errors);
         if (errors.Count > 0) return Invalid(errors);
 
-        var to = time.GetUtcNow();
-        var from = to - window;
-        var metrics = await queries.AggregateAsync(from, to, metric, cancellationToken);
-        return TypedResults.Ok(new AggregatesResponse(period ?? Period.Default, from, to, metrics));
+        async Task<AggregatesResponse> QueryAsync(CancellationToken ct)
+        {
+            var to = time.GetUtcNow();
+            var from = to - window;
+            return new AggregatesResponse(period ?? Period.Default, from, to, await queries.AggregateAsync(from, to, metric, ct));
+        }
+
+        // All-names queries are what dashboards poll; those are shared through the cache.
+        var response = metric is null
+            ? await cache.GetOrCreateAsync($"aggregates:{period ?? Period.Default}", QueryAsync, cancellationToken)
+            : await QueryAsync(cancellationToken);
+        return TypedResults.Ok(response);
     }
 
     internal static async Task<Results<Ok<SeriesResponse>, ValidationProblem>> GetSeriesAsync(

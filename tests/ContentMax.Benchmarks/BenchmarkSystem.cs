@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+
+namespace ContentMax.Benchmarks;
+
+public sealed record BenchmarkOptions(TimeSpan BatchedDuration, TimeSpan SingleDuration, long QueryRows, int QueryRepeats, string RepoRoot)
+{
+    public static BenchmarkOptions Parse(string[] args)
+    {
+        var quick = args.Contains("--quick");
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "ContentMax.sln")))
+        {
+            root = Path.GetDirectoryName(root.TrimEnd('/')) ?? throw new InvalidOperationException("Run the benchmark from inside the repository.");
+        }
+
+        return quick
+            ? new BenchmarkOptions(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5), 1_000_000, 20, root)
+            : new BenchmarkOptions(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(20), 10_000_000, 100, root);
+    }
+}
+
+// The whole system, started by the AppHost in local mode on free ports with a
+// data directory of its own.
+public sealed class BenchmarkSystem : IAsyncDisposable
+{
+    public static readonly string[] Services = ["ingestion", "aggregation", "health-probe", "dashboard"];
+
+    private readonly string _dataDirectory;
+
+    private BenchmarkSystem(DistributedApplication app, string dataDirectory, string metricsDb)
+    {
+        App = app;
+        _dataDirectory = dataDirectory;
+        MetricsDb = metricsDb;
+    }
+
+    public DistributedApplication App { get; }
+
+    public string MetricsDb { get; }
+
+    public const string IngestKey = "bench-ingest-key";
+    public const string ReadKey = "bench-read-key";
+
+    public static async Task<BenchmarkSystem> StartAsync(BenchmarkOptions options)
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "contentmax-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ContentMax_AppHost>(
+        [
+            "Infrastructure:Mode=local",
+            $"Infrastructure:DataDirectory={dataDirectory}",
+            "Infrastructure:Ports:Postgres=0", "Infrastructure:Ports:Redis=0", "Infrastructure:Ports:RabbitMq=0",
+            "Infrastructure:Ports:RabbitMqDistribution=0", "Infrastructure:Ports:Epmd=0",
+            $"Parameters:ingest-api-key={IngestKey}", $"Parameters:read-api-key={ReadKey}", "Parameters:admin-api-key=bench-admin-key",
+            // Measure the database path, not the cache.
+            "Aggregation:QueryCacheTtl=00:00:00",
+            "HealthProbe:Interval=00:00:01", "HealthProbe:Timeout=00:00:01",
+        ]);
+        var app = await builder.BuildAsync();
+        Console.WriteLine("Starting the AppHost (local mode)...");
+        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        await app.StartAsync(startup.Token);
+        foreach (var service in new[] { "ingestion", "aggregation" })
+        {
+            await app.ResourceNotifications.WaitForResourceHealthyAsync(service, startup.Token);
+        }
+
+        var metricsDb = await app.GetConnectionStringAsync("metricsdb") ?? throw new InvalidOperationException("No metricsdb connection string.");
+        return new BenchmarkSystem(app, dataDirectory, metricsDb);
+    }
+
+    public Uri Endpoint(string service) => App.GetEndpoint(service, "http");
+
+    public int? ProcessId(string resource) =>
+        App.ResourceNotifications.TryGetCurrentState(resource, out var state)
+        && state.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid
+        && int.TryParse(pid.ToString(), out var id)
+            ? id
+            : null;
+
+    // Resident memory of a process and all its descendants, in MiB.
+    public static double RssMiB(int pid) => Descendants(pid).Prepend(pid).Sum(p =>
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{p}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? 0 : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    });
+
+    public static IEnumerable<int> Descendants(int pid)
+    {
+        var children = new List<int>();
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                var text = File.ReadAllText(Path.Combine(task, "children"));
+                children.AddRange(text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse));
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return children.Concat(children.SelectMany(Descendants));
+    }
+
+    // Freezes (SIGSTOP) or thaws (SIGCONT) a server and everything under it,
+    // which looks to its clients like a hung dependency.
+    public void Signal(string resource, string signal)
+    {
+        var pid = ProcessId(resource) ?? throw new InvalidOperationException($"No process for {resource}.");
+        foreach (var p in Descendants(pid).Prepend(pid))
+        {
+            using var kill = Process.Start("kill", [$"-{signal}", p.ToString()]);
+            kill.WaitForExit();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

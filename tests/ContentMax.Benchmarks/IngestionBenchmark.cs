@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace ContentMax.Benchmarks;
+
+// End to end, from HTTP until the rows are committed and queryable: batched
+// POSTs (100 metrics each), then single-metric POSTs; then more batches until
+// the table holds the rows the query benchmark needs. Memory of every service
+// is sampled throughout.
+public sealed class IngestionBenchmark(BenchmarkSystem system, BenchmarkReport report)
+{
+    private readonly NpgsqlDataSource _data = NpgsqlDataSource.Create(system.MetricsDb);
+    private readonly Dictionary<string, double> _peakRssMiB = new();
+
+    public async Task RunAsync()
+    {
+        using var sampling = new CancellationTokenSource();
+        var sampler = SampleMemoryAsync(sampling.Token);
+
+        var spread = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(30);
+        var batched = LoadGenerator.Bodies(400, 100, spread, seed: 2);
+        await MeasureAsync("Batched ingestion, 100 metrics/POST, end to end", batched, 100, workers: 32, report.Options.BatchedDuration,
+            minRate: 100_000, copyRatio: 0.20, p99TargetMs: 250);
+
+        var singles = LoadGenerator.Bodies(2000, 1, spread, seed: 3);
+        await MeasureAsync("Single-metric POSTs, end to end", singles, 1, workers: 64, report.Options.SingleDuration,
+            minRate: 15_000, copyRatio: null, p99TargetMs: null);
+
+        await TopUpAsync(spread);
+
+        sampling.Cancel();
+        await sampler;
+        foreach (var (service, peak) in _peakRssMiB.OrderBy(kv => kv.Key))
+        {
+            report.Add($"Peak RSS during ingestion: {service}", $"{peak:0} MiB", "—", "—", "≤ 300 MiB", peak <= 300);
+        }
+    }
+
+    private async Task MeasureAsync(string title, byte[][] bodies, int perPost, int workers, TimeSpan duration,
+        double minRate, double? copyRatio, double? p99TargetMs)
+    {
+        Console.WriteLine($"{title}: {workers} workers for {duration.TotalSeconds:0} s...");
+        var before = await StoredAsync();
+        var load = new LoadGenerator(system.Endpoint("ingestion"), workers, i => bodies[i % bodies.Length], perPost);
+        var started = Stopwatch.StartNew();
+        var result = await load.RunAsync(duration);
+        var stored = await WaitForStoredAsync(before + result.AcceptedMetrics, TimeSpan.FromMinutes(3));
+        var endToEnd = started.Elapsed;
+
+        var rate = (stored - before) / endToEnd.TotalSeconds;
+        var p99 = LoadGenerator.Percentile(result.LatenciesMs, 99);
+        var ratio = rate / report.CopyRowsPerSecond;
+        var met = rate >= minRate && (copyRatio is null || ratio >= copyRatio) && (p99TargetMs is null || p99 <= p99TargetMs);
+        report.Add(title, $"{rate:N0} metrics/s", $"COPY {report.CopyRowsPerSecond:N0} rows/s", $"{ratio:0.00}×",
+            $"≥ {minRate:N0}/s" + (copyRatio is null ? "" : $", ≥ {copyRatio:0.00}× COPY"), met);
+        report.Add($"{title}: POST latency", $"p50 {LoadGenerator.Percentile(result.LatenciesMs, 50):0.0} ms, p99 {p99:0.0} ms", "—", "—",
+            p99TargetMs is null ? "—" : $"p99 ≤ {p99TargetMs} ms", p99TargetMs is null ? null : p99 <= p99TargetMs);
+        report.Note($"{title}: {result.AcceptedMetrics:N0} metrics accepted in {result.Elapsed.TotalSeconds:0.0} s " +
+            $"({result.AcceptedMetrics / result.Elapsed.TotalSeconds:N0}/s at the API), all {stored - before:N0} stored after {endToEnd.TotalSeconds:0.0} s; " +
+            $"{result.Rejected:N0} requests answered 503 (backpressure) and retried.");
+    }
+
+    // Fills the table up to the rows the query benchmark needs, through the
+    // same pipeline, in 1000-metric POSTs.
+    private async Task TopUpAsync(TimeSpan spread)
+    {
+        var target = report.Options.QueryRows;
+        var stored = await StoredAsync();
+        if (stored >= target) return;
+        Console.WriteLine($"Loading {target - stored:N0} more metrics for the query benchmark...");
+        var bodies = LoadGenerator.Bodies(200, 1000, spread, seed: 4);
+        var load = new LoadGenerator(system.Endpoint("ingestion"), 16, i => bodies[i % bodies.Length], 1000);
+        var result = await load.RunAsync(TimeSpan.FromMinutes(4), () => stored + load.AcceptedSoFar >= target);
+        await WaitForStoredAsync(stored + result.AcceptedMetrics, TimeSpan.FromMinutes(3));
+        report.Note($"Query data: {await StoredAsync():N0} rows over 7 days across {MetricNames.All.Length} names.");
+    }
+
+    private async Task<long> StoredAsync()
+    {
+        await using var command = _data.CreateCommand("SELECT coalesce(sum(count), 0)::bigint FROM metric_rollups_hour");
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private async Task<long> WaitForStoredAsync(long expected, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        long stored;
+        while ((stored = await StoredAsync()) < expected && deadline.Elapsed < timeout)
+        {
+            await Task.Delay(100);
+        }
+
+        return stored;
+    }
+
+    private async Task SampleMemoryAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            foreach (var service in BenchmarkSystem.Services)
+            {
+                if (system.ProcessId(service) is { } pid)
+                {
+                    var rss = BenchmarkSystem.RssMiB(pid);
+                    _peakRssMiB[service] = Math.Max(_peakRssMiB.GetValueOrDefault(service), rss);
+                }
+            }
+
+            try
+            {
+                await Task.Delay(500, stop);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+}
