@@ -42,6 +42,13 @@ public static class Extensions
 
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        // Npgsql logs every command (with its SQL) at Information, and MassTransit
+        // every receive; on the hot path that costs more than the work itself.
+        // Configuration (Logging:LogLevel:...) can still turn them back up.
+        builder.Logging.AddFilter("Npgsql.Command", LogLevel.Warning);
+        builder.Logging.AddFilter("MassTransit", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;

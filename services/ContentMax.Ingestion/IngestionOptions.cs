@@ -21,9 +21,11 @@ public sealed class IngestionOptions
     [Range(1, 1000)]
     public int MaxMetricsPerMessage { get; set; } = 1000;
 
-    // Broker messages in flight at once, each waiting for its confirm.
+    // Broker messages in flight at once, each waiting for its confirm. Confirms
+    // of persistent messages wait for the broker's disk writes, so keeping
+    // several in flight is what keeps the pipe full.
     [Range(1, 64)]
-    public int Publishers { get; set; } = 4;
+    public int Publishers { get; set; } = 16;
 
     // Metrics accepted but not yet confirmed by the broker. Past this,
     // requests get 503 with Retry-After instead of growing memory without bound.

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace ContentMax.Benchmarks;
 
@@ -27,6 +29,7 @@ public sealed record BenchmarkOptions(TimeSpan BatchedDuration, TimeSpan SingleD
 public sealed class BenchmarkSystem : IAsyncDisposable
 {
     public static readonly string[] Services = ["ingestion", "aggregation", "health-probe", "dashboard"];
+    public static readonly string[] Servers = ["postgres", "messaging", "cache"];
 
     private readonly string _dataDirectory;
 
@@ -58,6 +61,12 @@ public sealed class BenchmarkSystem : IAsyncDisposable
             "Aggregation:QueryCacheTtl=00:00:00",
             "HealthProbe:Interval=00:00:01", "HealthProbe:Timeout=00:00:01",
         ]);
+        // Only problems from the servers and services reach the console: their
+        // ordinary logs would cost this process more than the load it generates.
+        builder.Services.AddLogging(logging => logging
+            .AddFilter("ContentMax.AppHost.Resources", Microsoft.Extensions.Logging.LogLevel.Error)
+            .AddFilter("Aspire", Microsoft.Extensions.Logging.LogLevel.Warning)
+            .AddFilter("Microsoft", Microsoft.Extensions.Logging.LogLevel.Warning));
         var app = await builder.BuildAsync();
         Console.WriteLine("Starting the AppHost (local mode)...");
         using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(4));
@@ -80,8 +89,10 @@ public sealed class BenchmarkSystem : IAsyncDisposable
             ? id
             : null;
 
-    // Resident memory of a process and all its descendants, in MiB.
-    public static double RssMiB(int pid) => Descendants(pid).Prepend(pid).Sum(p =>
+    // Resident memory of a process and all its descendants, in MiB, leaving out
+    // the `dotnet run` launchers Aspire starts services through: they are not
+    // part of a deployed service.
+    public static double RssMiB(int pid) => Descendants(pid).Prepend(pid).Where(p => !IsLauncher(p)).Sum(p =>
     {
         try
         {
@@ -93,6 +104,19 @@ public sealed class BenchmarkSystem : IAsyncDisposable
             return 0;
         }
     });
+
+    private static bool IsLauncher(int pid)
+    {
+        try
+        {
+            var args = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
+            return args.Length > 1 && Path.GetFileName(args[0]) == "dotnet" && args[1] == "run";
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
 
     public static IEnumerable<int> Descendants(int pid)
     {
@@ -113,6 +137,34 @@ public sealed class BenchmarkSystem : IAsyncDisposable
         }
 
         return children.Concat(children.SelectMany(Descendants));
+    }
+
+    // CPU seconds (user + system) used so far by a process and its descendants.
+    public static double CpuSeconds(int pid, bool withDescendants = true) => (withDescendants ? Descendants(pid).Prepend(pid) : [pid]).Sum(p =>
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{p}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (double.Parse(fields[11]) + double.Parse(fields[12])) / 100.0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    });
+
+    public Dictionary<string, double> CpuSnapshot()
+    {
+        var snapshot = new Dictionary<string, double>();
+        foreach (var resource in Services.Concat(Servers))
+        {
+            if (ProcessId(resource) is { } pid) snapshot[resource] = CpuSeconds(pid);
+        }
+
+        // The load generator shares its process with the in-process AppHost.
+        snapshot["load generator and AppHost"] = CpuSeconds(Environment.ProcessId, withDescendants: false);
+        return snapshot;
     }
 
     // Freezes (SIGSTOP) or thaws (SIGCONT) a server and everything under it,

@@ -4,9 +4,8 @@ using Npgsql;
 namespace ContentMax.Benchmarks;
 
 // End to end, from HTTP until the rows are committed and queryable: batched
-// POSTs (100 metrics each), then single-metric POSTs; then more batches until
-// the table holds the rows the query benchmark needs. Memory of every service
-// is sampled throughout.
+// POSTs (100 metrics each), then single-metric POSTs, stamped like live traffic
+// (the last minute). Memory of every service is sampled throughout.
 public sealed class IngestionBenchmark(BenchmarkSystem system, BenchmarkReport report)
 {
     private readonly NpgsqlDataSource _data = NpgsqlDataSource.Create(system.MetricsDb);
@@ -17,7 +16,7 @@ public sealed class IngestionBenchmark(BenchmarkSystem system, BenchmarkReport r
         using var sampling = new CancellationTokenSource();
         var sampler = SampleMemoryAsync(sampling.Token);
 
-        var spread = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(30);
+        var spread = TimeSpan.FromMinutes(1);
         var batched = LoadGenerator.Bodies(400, 100, spread, seed: 2);
         await MeasureAsync("Batched ingestion, 100 metrics/POST, end to end", batched, 100, workers: 32, report.Options.BatchedDuration,
             minRate: 100_000, copyRatio: 0.20, p99TargetMs: 250);
@@ -25,8 +24,6 @@ public sealed class IngestionBenchmark(BenchmarkSystem system, BenchmarkReport r
         var singles = LoadGenerator.Bodies(2000, 1, spread, seed: 3);
         await MeasureAsync("Single-metric POSTs, end to end", singles, 1, workers: 64, report.Options.SingleDuration,
             minRate: 15_000, copyRatio: null, p99TargetMs: null);
-
-        await TopUpAsync(spread);
 
         sampling.Cancel();
         await sampler;
@@ -41,11 +38,18 @@ public sealed class IngestionBenchmark(BenchmarkSystem system, BenchmarkReport r
     {
         Console.WriteLine($"{title}: {workers} workers for {duration.TotalSeconds:0} s...");
         var before = await StoredAsync();
+        var cpuBefore = system.CpuSnapshot();
         var load = new LoadGenerator(system.Endpoint("ingestion"), workers, i => bodies[i % bodies.Length], perPost);
         var started = Stopwatch.StartNew();
         var result = await load.RunAsync(duration);
         var stored = await WaitForStoredAsync(before + result.AcceptedMetrics, TimeSpan.FromMinutes(3));
         var endToEnd = started.Elapsed;
+        var cpuAfter = system.CpuSnapshot();
+        var cpu = cpuAfter.Where(kv => cpuBefore.ContainsKey(kv.Key))
+            .Select(kv => (kv.Key, Seconds: kv.Value - cpuBefore[kv.Key]))
+            .OrderByDescending(x => x.Seconds)
+            .Select(x => $"{x.Key} {x.Seconds:0.0} s");
+        report.Note($"{title}: CPU used over {endToEnd.TotalSeconds:0.0} s on {Environment.ProcessorCount} cores: {string.Join(", ", cpu)}.");
 
         var rate = (stored - before) / endToEnd.TotalSeconds;
         var p99 = LoadGenerator.Percentile(result.LatenciesMs, 99);
@@ -58,21 +62,6 @@ public sealed class IngestionBenchmark(BenchmarkSystem system, BenchmarkReport r
         report.Note($"{title}: {result.AcceptedMetrics:N0} metrics accepted in {result.Elapsed.TotalSeconds:0.0} s " +
             $"({result.AcceptedMetrics / result.Elapsed.TotalSeconds:N0}/s at the API), all {stored - before:N0} stored after {endToEnd.TotalSeconds:0.0} s; " +
             $"{result.Rejected:N0} requests answered 503 (backpressure) and retried.");
-    }
-
-    // Fills the table up to the rows the query benchmark needs, through the
-    // same pipeline, in 1000-metric POSTs.
-    private async Task TopUpAsync(TimeSpan spread)
-    {
-        var target = report.Options.QueryRows;
-        var stored = await StoredAsync();
-        if (stored >= target) return;
-        Console.WriteLine($"Loading {target - stored:N0} more metrics for the query benchmark...");
-        var bodies = LoadGenerator.Bodies(200, 1000, spread, seed: 4);
-        var load = new LoadGenerator(system.Endpoint("ingestion"), 16, i => bodies[i % bodies.Length], 1000);
-        var result = await load.RunAsync(TimeSpan.FromMinutes(4), () => stored + load.AcceptedSoFar >= target);
-        await WaitForStoredAsync(stored + result.AcceptedMetrics, TimeSpan.FromMinutes(3));
-        report.Note($"Query data: {await StoredAsync():N0} rows over 7 days across {MetricNames.All.Length} names.");
     }
 
     private async Task<long> StoredAsync()

@@ -8,6 +8,7 @@ var report = new BenchmarkReport(options);
 
 await new CopyBaseline(system, report).RunAsync();
 await new IngestionBenchmark(system, report).RunAsync();
+await new QueryDataLoader(system, report).RunAsync();
 await new QueryBenchmark(system, report).RunAsync();
 await new HealthBenchmark(system, report).RunAsync();
 

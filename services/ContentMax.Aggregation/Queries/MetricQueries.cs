@@ -118,10 +118,10 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
 
         public MetricAggregate ToAggregate()
         {
-            double At(long rank) => Sketch.ValueAtRank(rank, _min, _max);
-            var median = Count % 2 == 0 ? (At(Count / 2) + At(Count / 2 + 1)) / 2 : At(Count / 2 + 1);
-            return new MetricAggregate(Count, _sum, _min, _max, _sum / Count, median,
-                At(Percentiles.Rank(Count, 75)), At(Percentiles.Rank(Count, 95)), At(Percentiles.Rank(Count, 99)), Exact: false);
+            long[] ranks = [Count / 2, Count / 2 + 1, Percentiles.Rank(Count, 75), Percentiles.Rank(Count, 95), Percentiles.Rank(Count, 99)];
+            var v = Sketch.ValuesAtRanks(ranks, _min, _max);
+            var median = Count % 2 == 0 ? (v[0] + v[1]) / 2 : v[1];
+            return new MetricAggregate(Count, _sum, _min, _max, _sum / Count, median, v[2], v[3], v[4], Exact: false);
         }
     }
 

@@ -21,7 +21,8 @@ public sealed class LogSketch
     private static readonly double Gamma = (1 + RelativeAccuracy) / (1 - RelativeAccuracy);
     private static readonly double LogGamma = Math.Log(Gamma);
 
-    private readonly SortedDictionary<int, long> _counts = new();
+    // Unordered while merging (the hot part of a query); sorted once when read.
+    private readonly Dictionary<int, long> _counts = new();
 
     public long Count { get; private set; }
 
@@ -49,7 +50,7 @@ public sealed class LogSketch
     public void AddKey(int key, long count)
     {
         if (count <= 0) return;
-        _counts[key] = _counts.TryGetValue(key, out var existing) ? existing + count : count;
+        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_counts, key, out _) += count;
         Count += count;
     }
 
@@ -72,7 +73,7 @@ public sealed class LogSketch
         if (rank == Count) return max;
 
         long seen = 0;
-        foreach (var (key, count) in _counts)
+        foreach (var (key, count) in _counts.OrderBy(kv => kv.Key))
         {
             seen += count;
             if (seen >= rank) return Math.Clamp(ValueOf(key), min, max);
@@ -81,5 +82,36 @@ public sealed class LogSketch
         return max;
     }
 
-    public (int[] Keys, long[] Counts) ToArrays() => (_counts.Keys.ToArray(), _counts.Values.ToArray());
+    // Several ranks in one pass over the sorted buckets.
+    public double[] ValuesAtRanks(long[] ranks, double min, double max)
+    {
+        var (keys, counts) = ToArrays();
+        var result = new double[ranks.Length];
+        for (var r = 0; r < ranks.Length; r++)
+        {
+            var rank = Math.Clamp(ranks[r], 1, Math.Max(1, Count));
+            if (rank == 1) { result[r] = min; continue; }
+            if (rank == Count) { result[r] = max; continue; }
+            long seen = 0;
+            result[r] = max;
+            for (var i = 0; i < keys.Length; i++)
+            {
+                seen += counts[i];
+                if (seen >= rank)
+                {
+                    result[r] = Math.Clamp(ValueOf(keys[i]), min, max);
+                    break;
+                }
+            }
+        }
+
+        return result;
+    }
+
+    public (int[] Keys, long[] Counts) ToArrays()
+    {
+        var keys = _counts.Keys.ToArray();
+        Array.Sort(keys);
+        return (keys, keys.Select(k => _counts[k]).ToArray());
+    }
 }

@@ -10,9 +10,14 @@ namespace ContentMax.Aggregation.Storage;
 // makes a redelivered or re-sent metric a no-op, and because the rollups are
 // built only from the rows that INSERT ... RETURNING reports as new, a
 // redelivery cannot count anything twice either. Rollup rows are written in
-// (bucket, name) order so concurrent consumers lock them in the same order.
+// (bucket, name) order so concurrent consumers lock them in the same order, and
+// each write picks one of RollupShards rows per (bucket, name), so concurrent
+// consumers rarely wait on each other's row locks; queries merge the shards.
 public sealed class MetricStore(NpgsqlDataSource dataSource)
 {
+    private const int RollupShards = 8;
+    private int _nextShard;
+
     private const string RollupColumns = """
         sum(n)::bigint, sum(total), min(lo), max(hi), ROW(array_agg(key ORDER BY key), array_agg(n ORDER BY key))::sketch
         """;
@@ -35,15 +40,15 @@ public sealed class MetricStore(NpgsqlDataSource dataSource)
             FROM inserted
             GROUP BY 1, 2, 3
         ), per_minute AS (
-            INSERT INTO metric_rollups_minute AS r (bucket, name, count, sum, min, max, sketch)
-            SELECT minute, name, {RollupColumns}
+            INSERT INTO metric_rollups_minute AS r (bucket, name, shard, count, sum, min, max, sketch)
+            SELECT minute, name, $8, {RollupColumns}
             FROM keyed
             GROUP BY minute, name
             ORDER BY minute, name
-            ON CONFLICT (bucket, name) DO UPDATE SET {RollupMerge}
+            ON CONFLICT (bucket, name, shard) DO UPDATE SET {RollupMerge}
         ), per_hour AS (
-            INSERT INTO metric_rollups_hour AS r (bucket, name, count, sum, min, max, sketch)
-            SELECT hour, name, {RollupColumns}
+            INSERT INTO metric_rollups_hour AS r (bucket, name, shard, count, sum, min, max, sketch)
+            SELECT hour, name, $8, {RollupColumns}
             FROM (
                 SELECT date_trunc('hour', minute) AS hour, name, key,
                        sum(n)::bigint AS n, sum(total) AS total, min(lo) AS lo, max(hi) AS hi
@@ -52,7 +57,7 @@ public sealed class MetricStore(NpgsqlDataSource dataSource)
             ) hourly
             GROUP BY hour, name
             ORDER BY hour, name
-            ON CONFLICT (bucket, name) DO UPDATE SET {RollupMerge}
+            ON CONFLICT (bucket, name, shard) DO UPDATE SET {RollupMerge}
         )
         SELECT count(*)::int FROM inserted
         """;
@@ -87,6 +92,7 @@ public sealed class MetricStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter { Value = urls, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = agents, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = tags, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (short)((uint)Interlocked.Increment(ref _nextShard) % RollupShards), NpgsqlDbType = NpgsqlDbType.Smallint });
         return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 }
