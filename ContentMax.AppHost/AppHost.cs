@@ -16,7 +16,8 @@ var ingestion = builder.AddProject<Projects.ContentMax_Ingestion>("ingestion")
     .WithReference(infrastructure.Messaging).WaitFor(infrastructure.Messaging)
     .WithApiKeys(apiKeys);
 
-// Aggregation: broker → Postgres (raw rows and rollups), and the metrics query API (cached in Redis).
+// Aggregation: broker → Postgres (raw rows, rollups, Datadog outbox), the metrics query API (cached in Redis),
+// and forwarding to Datadog.
 var aggregation = builder.AddProject<Projects.ContentMax_Aggregation>("aggregation")
     .WithServicePort(5182)
     .WithReference(infrastructure.MetricsDb).WaitFor(infrastructure.MetricsDb)
@@ -24,7 +25,8 @@ var aggregation = builder.AddProject<Projects.ContentMax_Aggregation>("aggregati
     .WithReference(infrastructure.Messaging).WaitFor(infrastructure.Messaging)
     .WaitForCompletion(schema)
     .WithApiKeys(apiKeys)
-    .WithForwardedSettings("Aggregation");
+    .WithForwardedSettings("Aggregation")
+    .WithForwardedSettings("Datadog");
 
 // Dashboard: the operators' web app, reading from aggregation and health-probe.
 var dashboard = builder.AddProject<Projects.ContentMax_Dashboard>("dashboard")

@@ -1,3 +1,4 @@
+using ContentMax.Aggregation.Forwarding;
 using ContentMax.Aggregation.Queries;
 using ContentMax.Aggregation.Storage;
 
@@ -12,6 +13,21 @@ public static class AggregationServiceExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
+
+        builder.Services.AddOptions<DatadogOptions>()
+            .BindConfiguration(DatadogOptions.SectionName)
+            .Configure<IHostEnvironment>((o, env) => o.Environment = string.IsNullOrEmpty(o.Environment) ? env.EnvironmentName.ToLowerInvariant() : o.Environment)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        // Forwarding retries on its own terms (backoff, rate-limit resets), so the
+        // standard resilience handler must not retry underneath it.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental; it is the documented way to opt one client out.
+        builder.Services.AddHttpClient(DatadogForwarder.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30))
+            .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+        builder.Services.AddSingleton<DatadogForwarder>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DatadogForwarder>());
+        builder.Services.AddHostedService<ForwardingMetricsReporter>();
         builder.Services.AddSingleton<MetricStore>();
         builder.Services.AddSingleton<MetricQueries>();
         builder.Services.AddSingleton<QueryCache>();

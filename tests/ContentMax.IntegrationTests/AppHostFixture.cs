@@ -15,8 +15,11 @@ public sealed class AppHostFixture : IAsyncLifetime
 
     public DistributedApplication App { get; private set; } = null!;
 
+    public FakeDatadogIntake Datadog { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
+        Datadog = await FakeDatadogIntake.StartAsync();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ContentMax_AppHost>(
         [
             "Infrastructure:Mode=local",
@@ -35,6 +38,9 @@ public sealed class AppHostFixture : IAsyncLifetime
             "Dashboard:HealthRefresh=00:00:02",
             // Names with more than 1000 values in a period are answered from rollup sketches.
             "Aggregation:ExactLimit=1000",
+            $"Datadog:BaseUrl={Datadog.BaseUrl}",
+            $"Datadog:ApiKey={FakeDatadogIntake.ApiKey}",
+            "Datadog:PollInterval=00:00:00.200",
             "Dashboard:MetricsRefresh=00:00:02",
         ]);
 
@@ -66,6 +72,7 @@ public sealed class AppHostFixture : IAsyncLifetime
     {
         await App.StopAsync();
         await App.DisposeAsync();
+        await Datadog.DisposeAsync();
         try
         {
             Directory.Delete(_dataDirectory, recursive: true);

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using ContentMax.Aggregation.Forwarding;
 using ContentMax.Contracts;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -9,11 +11,11 @@ namespace ContentMax.Aggregation.Storage;
 // the wire in binary and are unnested server-side. ON CONFLICT on the metric id
 // makes a redelivered or re-sent metric a no-op, and because the rollups are
 // built only from the rows that INSERT ... RETURNING reports as new, a
-// redelivery cannot count anything twice either. Rollup rows are written in
+// redelivery cannot count (or forward to Datadog) anything twice either. Rollup rows are written in
 // (bucket, name) order so concurrent consumers lock them in the same order, and
 // each write picks one of RollupShards rows per (bucket, name), so concurrent
 // consumers rarely wait on each other's row locks; queries merge the shards.
-public sealed class MetricStore(NpgsqlDataSource dataSource)
+public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOptions> datadog)
 {
     private const int RollupShards = 8;
     private int _nextShard;
@@ -33,7 +35,15 @@ public sealed class MetricStore(NpgsqlDataSource dataSource)
             INSERT INTO metrics (id, name, value, ts, url, user_agent, tags)
             SELECT * FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::timestamptz[], $5::text[], $6::text[], $7::jsonb[])
             ON CONFLICT (id) DO NOTHING
-            RETURNING name, ts, value
+            RETURNING name, ts, value, tags
+        ), outbox AS (
+            -- Points for Datadog, only when forwarding is on ($9): one row per batch.
+            INSERT INTO datadog_outbox (points)
+            SELECT jsonb_agg(jsonb_build_object('M', name, 'T', floor(extract(epoch FROM ts))::bigint, 'V', value,
+                       'G', (SELECT array_agg(key || ':' || value) FROM jsonb_each_text(tags))))
+            FROM inserted
+            WHERE $9
+            HAVING count(*) > 0
         ), keyed AS (
             SELECT name, date_trunc('minute', ts) AS minute, sketch_key(value) AS key,
                    count(*) AS n, sum(value) AS total, min(value) AS lo, max(value) AS hi
@@ -93,6 +103,7 @@ public sealed class MetricStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter { Value = agents, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = tags, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = (short)((uint)Interlocked.Increment(ref _nextShard) % RollupShards), NpgsqlDbType = NpgsqlDbType.Smallint });
+        command.Parameters.Add(new NpgsqlParameter { Value = datadog.Value.Enabled, NpgsqlDbType = NpgsqlDbType.Boolean });
         return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 }

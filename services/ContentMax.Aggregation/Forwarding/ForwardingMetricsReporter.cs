@@ -1,0 +1,43 @@
+using ContentMax.Aggregation.Storage;
+using ContentMax.Contracts;
+using Microsoft.Extensions.Options;
+
+namespace ContentMax.Aggregation.Forwarding;
+
+// Datadog forwarding reports on itself through the product's own pipeline:
+// every 15 s it stores its lag, and the failures and skipped points since the
+// last report, as ordinary metrics, so the dashboard and alert rules see them.
+public sealed class ForwardingMetricsReporter(
+    DatadogForwarder forwarder, MetricStore store, IOptions<DatadogOptions> options, TimeProvider time, ILogger<ForwardingMetricsReporter> logger)
+    : BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(15);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.Enabled) return;
+
+        var last = forwarder.Status;
+        using var timer = new PeriodicTimer(Interval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            var now = forwarder.Status;
+            var timestamp = time.GetUtcNow().ToUnixTimeMilliseconds();
+            MetricPoint Point(string name, double value) => new() { Id = Guid.CreateVersion7(), Metric = name, Value = value, Timestamp = timestamp };
+            try
+            {
+                await store.StoreAsync(
+                [
+                    Point("datadog_forward_lag_seconds", now.LagSeconds),
+                    Point("datadog_forward_failures", now.Failures - last.Failures),
+                    Point("datadog_points_skipped", now.Skipped - last.Skipped),
+                ], stoppingToken);
+                last = now;
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+            {
+                logger.LogWarning("Could not record forwarding metrics: {Error}", ex.GetType().Name);
+            }
+        }
+    }
+}
