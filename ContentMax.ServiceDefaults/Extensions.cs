@@ -31,6 +31,10 @@ public static class Extensions
         });
 
         builder.Services.AddProblemDetails();
+        // Long query strings (a 10k-character metric name) reach the handlers and
+        // get a 400 that names the parameter, rather than a bare 414 from Kestrel.
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel =>
+            kestrel.Limits.MaxRequestLineSize = 32 * 1024);
         builder.Services.AddOpenApi();
         builder.Services.AddRequestTimeouts(options =>
             options.AddPolicy("health", TimeSpan.FromSeconds(5)));

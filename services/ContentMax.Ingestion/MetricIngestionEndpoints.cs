@@ -17,8 +17,9 @@ public static class MetricIngestionEndpoints
             .RequireAuthorization(ApiRoles.Ingest)
             .RequireCors(IngestCorsSetup.PolicyName)
             .WithName("IngestMetrics")
-            .WithSummary("Accepts one metric or an array of up to 1000; answers 202 once the broker has them.")
-            .Accepts<MetricPoint>("application/json", "text/plain")
+            // No .Accepts(...): routing would then answer other content types with a bare 415;
+            // the handler answers them with a problem that says what to send.
+            .WithSummary("Accepts one metric or an array of up to 1000 (application/json or text/plain); answers 202 once the broker has them.")
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
