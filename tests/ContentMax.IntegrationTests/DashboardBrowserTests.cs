@@ -138,8 +138,8 @@ public class DashboardBrowserTests(AppHostFixture fixture) : IAsyncLifetime
         await Page.ClickAsync("[data-tab=performance]");
         foreach (var period in new[] { "1h", "7d", "30d", "24h" })
         {
-            await Page.ClickAsync($"[data-period={period}]");
-            await Expect(Page.Locator($"[data-period={period}]")).ToHaveAttributeAsync("aria-pressed", "true");
+            await Page.ClickAsync($"[data-period='{period}']");
+            await Expect(Page.Locator($"[data-period='{period}']")).ToHaveAttributeAsync("aria-pressed", "true");
             await Expect(lcpCard.Locator("[data-value=p75]")).ToHaveTextAsync("3000 ms");
         }
 

@@ -1,4 +1,4 @@
-using ContentMax.Aggregation.Queries;
+using ContentMax.ServiceDefaults;
 
 namespace ContentMax.UnitTests;
 

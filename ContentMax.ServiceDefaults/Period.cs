@@ -1,7 +1,8 @@
+// Shared by every query API (aggregation, health history), so periods mean the same everywhere.
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace ContentMax.Aggregation.Queries;
+namespace ContentMax.ServiceDefaults;
 
 // A look-back window such as "24h", "7d", "2w" or "1m" (a 30-day month), and a
 // chart step such as "30s", "5m", "1h", "1d". Anything else is an error rather
