@@ -14,7 +14,8 @@ var schema = builder.AddProject<Projects.ContentMax_Schema>("metricsdb-schema")
 var ingestion = builder.AddProject<Projects.ContentMax_Ingestion>("ingestion")
     .WithServicePort(5181)
     .WithReference(infrastructure.Messaging).WaitFor(infrastructure.Messaging)
-    .WithApiKeys(apiKeys);
+    .WithApiKeys(apiKeys)
+    .WithMonitoringTools();
 
 // Aggregation: broker → Postgres (raw rows, rollups, Datadog outbox), the metrics query API (cached in Redis),
 // and forwarding to Datadog.
@@ -26,14 +27,16 @@ var aggregation = builder.AddProject<Projects.ContentMax_Aggregation>("aggregati
     .WaitForCompletion(schema)
     .WithApiKeys(apiKeys)
     .WithForwardedSettings("Aggregation")
-    .WithForwardedSettings("Datadog");
+    .WithForwardedSettings("Datadog")
+    .WithMonitoringTools();
 
 // Dashboard: the operators' web app, reading from aggregation and health-probe.
 var dashboard = builder.AddProject<Projects.ContentMax_Dashboard>("dashboard")
     .WithServicePort(5180)
     .WithReference(aggregation).WaitFor(aggregation)
     .WithApiKeys(apiKeys)
-    .WithForwardedSettings("Dashboard");
+    .WithForwardedSettings("Dashboard")
+    .WithMonitoringTools();
 
 // Health-probe: checks everything above on a timer and serves /api/health.
 var healthProbe = builder.AddProject<Projects.ContentMax_HealthProbe>("health-probe")
@@ -46,7 +49,8 @@ var healthProbe = builder.AddProject<Projects.ContentMax_HealthProbe>("health-pr
     .WithReference(dashboard)
     .WaitForCompletion(schema)
     .WithApiKeys(apiKeys)
-    .WithForwardedSettings("HealthProbe");
+    .WithForwardedSettings("HealthProbe")
+    .WithMonitoringTools();
 
 dashboard.WithReference(healthProbe);
 

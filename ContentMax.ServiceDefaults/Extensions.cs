@@ -1,4 +1,6 @@
 using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.Analytics;
+using ContentMax.ServiceDefaults.ErrorTracking;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -12,7 +14,8 @@ using OpenTelemetry.Trace;
 namespace Microsoft.Extensions.Hosting;
 
 // What every ContentMax service shares: telemetry, health endpoints, service
-// discovery, HTTP resilience and RFC 9457 problem details.
+// discovery, HTTP resilience, RFC 9457 problem details, error tracking (Sentry)
+// and product analytics (PostHog).
 public static class Extensions
 {
     public const string HealthEndpointPath = "/health";
@@ -22,6 +25,8 @@ public static class Extensions
     {
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        builder.AddErrorTracking();
+        builder.AddProductAnalytics();
 
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
@@ -112,6 +117,7 @@ public static class Extensions
             .AllowAnonymous();
 
         app.MapOpenApi().AllowAnonymous();
+        app.MapErrorTrackingDiagnostics();
         return app;
     }
 }

@@ -17,9 +17,18 @@ public sealed class AppHostFixture : IAsyncLifetime
 
     public FakeDatadogIntake Datadog { get; private set; } = null!;
 
+    public const string SentryEnvironment = "integration-test";
+    public const string PostHogKey = "phc_integration_test";
+
+    // Local Sentry and PostHog that every service reports to (started before the AppHost).
+    public FakeSentryServer Sentry { get; private set; } = null!;
+    public FakePostHogServer PostHog { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         Datadog = await FakeDatadogIntake.StartAsync();
+        Sentry = await FakeSentryServer.StartAsync();
+        PostHog = await FakePostHogServer.StartAsync();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ContentMax_AppHost>(
         [
             "Infrastructure:Mode=local",
@@ -42,6 +51,11 @@ public sealed class AppHostFixture : IAsyncLifetime
             $"Datadog:ApiKey={FakeDatadogIntake.ApiKey}",
             "Datadog:PollInterval=00:00:00.200",
             "Dashboard:MetricsRefresh=00:00:02",
+            $"Sentry:Dsn={Sentry.Dsn}",
+            $"Sentry:Environment={SentryEnvironment}",
+            "Sentry:TracesSampleRate=1.0",
+            $"PostHog:ProjectApiKey={PostHogKey}",
+            $"PostHog:Host={PostHog.BaseUrl}",
         ]);
 
         App = await builder.BuildAsync();
@@ -73,6 +87,8 @@ public sealed class AppHostFixture : IAsyncLifetime
         await App.StopAsync();
         await App.DisposeAsync();
         await Datadog.DisposeAsync();
+        await Sentry.DisposeAsync();
+        await PostHog.DisposeAsync();
         try
         {
             Directory.Delete(_dataDirectory, recursive: true);

@@ -1,0 +1,256 @@
+using System.Net;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ContentMax.ServiceDefaults.Analytics;
+
+// Delivers events to PostHog's /batch/ endpoint off the request path. Enqueue
+// is a synchronous TryWrite into a bounded queue and never throws; a full
+// queue drops the new event and counts it. A batch leaves when FlushAt events
+// wait or FlushInterval passes. 5xx, 408, 429 and timeouts are retried with
+// exponential backoff (429 waits Retry-After); other 4xx are dropped at once.
+// Stopping drains the queue for at most ShutdownTimeout.
+public sealed class PostHogBatcher : BackgroundService
+{
+    private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(5);
+
+    private readonly PostHogOptions _options;
+    private readonly PostHogApi _api;
+    private readonly PostHogMetrics _metrics;
+    private readonly ILogger<PostHogBatcher> _logger;
+    private readonly TimeProvider _time;
+    private readonly Channel<PostHogEvent> _queue;
+    private readonly CancellationTokenSource _abort = new();
+    private volatile bool _stopping;
+
+    public PostHogBatcher(PostHogOptions options, PostHogApi api, PostHogMetrics metrics, ILogger<PostHogBatcher> logger, TimeProvider time)
+    {
+        _options = options;
+        _api = api;
+        _metrics = metrics;
+        _logger = logger;
+        _time = time;
+        _queue = Channel.CreateBounded<PostHogEvent>(new BoundedChannelOptions(options.MaxQueueSize)
+        {
+            FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails instead of evicting older events.
+            SingleReader = true,
+            SingleWriter = false,
+        });
+    }
+
+    public int QueuedCount => _queue.Reader.Count;
+
+    public bool TryEnqueue(PostHogEvent item)
+    {
+        if (_queue.Writer.TryWrite(item))
+        {
+            return true;
+        }
+
+        _metrics.AddDropped(1, _stopping ? "shutdown" : "queue_full");
+        return false;
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // No new events; deliver what is queued, within the shutdown window.
+        _stopping = true;
+        _queue.Writer.TryComplete();
+        if (ExecuteTask is { } running)
+        {
+            using var window = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            window.CancelAfter(_options.ShutdownTimeout);
+            try
+            {
+                await running.WaitAsync(window.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                _logger.LogWarning("PostHog: the event queue was not drained within {Timeout}; the remaining events are dropped.", _options.ShutdownTimeout);
+                await _abort.CancelAsync().ConfigureAwait(false);
+            }
+        }
+
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public override void Dispose()
+    {
+        _abort.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // stoppingToken fires only after StopAsync's drain window (or when the
+        // host gives up); until then a stopping service keeps delivering.
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, _abort.Token);
+        var reader = _queue.Reader;
+        var batch = new List<PostHogEvent>(_options.MaxBatchSize);
+        try
+        {
+            while (!reader.Completion.IsCompleted)
+            {
+                await FillAsync(batch, abort.Token).ConfigureAwait(false);
+                if (batch.Count > 0)
+                {
+                    try
+                    {
+                        await SendAsync(batch, abort.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // Analytics must never take the service down.
+                        _logger.LogError(e, "PostHog: sending a batch of {Count} events failed unexpectedly; it is dropped.", batch.Count);
+                        _metrics.AddDropped(batch.Count, "error");
+                    }
+
+                    batch.Clear();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+            var left = batch.Count;
+            while (reader.TryRead(out _))
+            {
+                left++;
+            }
+
+            if (left > 0)
+            {
+                _metrics.AddDropped(left, "shutdown");
+            }
+        }
+    }
+
+    // Waits until FlushAt events are queued, FlushInterval has passed or the
+    // queue is closed, then takes whatever else is already waiting (up to a batch).
+    private async Task FillAsync(List<PostHogEvent> batch, CancellationToken abort)
+    {
+        var reader = _queue.Reader;
+        var deadline = _time.GetUtcNow() + _options.FlushInterval;
+        while (batch.Count < _options.FlushAt)
+        {
+            if (reader.TryRead(out var item))
+            {
+                batch.Add(item);
+                continue;
+            }
+
+            var wait = deadline - _time.GetUtcNow();
+            if (wait <= TimeSpan.Zero)
+            {
+                break;
+            }
+
+            using var interval = CancellationTokenSource.CreateLinkedTokenSource(abort);
+            interval.CancelAfter(wait);
+            try
+            {
+                if (!await reader.WaitToReadAsync(interval.Token).ConfigureAwait(false))
+                {
+                    break; // Closed and empty.
+                }
+            }
+            catch (OperationCanceledException) when (!abort.IsCancellationRequested)
+            {
+                break; // The interval is up.
+            }
+        }
+
+        while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var more))
+        {
+            batch.Add(more);
+        }
+    }
+
+    private async Task SendAsync(List<PostHogEvent> batch, CancellationToken abort)
+    {
+        byte[] body;
+        try
+        {
+            body = PostHogApi.BatchBody(_options.ProjectApiKey!, batch);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogError(e, "PostHog: a batch of {Count} events could not be serialized and is dropped.", batch.Count);
+            _metrics.AddDropped(batch.Count, "unserializable");
+            return;
+        }
+
+        for (var attempt = 0; ; attempt++)
+        {
+            TimeSpan? retryAfter = null;
+            string failure;
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
+                timeout.CancelAfter(_options.RequestTimeout);
+                using var response = await _api.PostBatchAsync(body, timeout.Token).ConfigureAwait(false);
+                var status = (int)response.StatusCode;
+                if (response.IsSuccessStatusCode)
+                {
+                    _metrics.AddSent(batch.Count);
+                    return;
+                }
+
+                if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                {
+                    retryAfter = RetryAfter(response);
+                }
+                else if (status < 500 && response.StatusCode != HttpStatusCode.RequestTimeout)
+                {
+                    // The request itself is wrong (bad key, bad payload): sending it again cannot help.
+                    _logger.LogWarning("PostHog rejected a batch of {Count} events with {Status}; they are dropped.", batch.Count, status);
+                    _metrics.AddDropped(batch.Count, "rejected");
+                    return;
+                }
+
+                failure = $"HTTP {status}";
+            }
+            catch (HttpRequestException e)
+            {
+                failure = e.HttpRequestError.ToString();
+            }
+            catch (OperationCanceledException) when (!abort.IsCancellationRequested)
+            {
+                failure = "timeout";
+            }
+
+            if (attempt >= _options.MaxRetries)
+            {
+                _logger.LogWarning("PostHog: a batch of {Count} events failed {Attempts} times (last: {Failure}); it is dropped.",
+                    batch.Count, attempt + 1, failure);
+                _metrics.AddDropped(batch.Count, "retries_exhausted");
+                return;
+            }
+
+            var delay = retryAfter ?? Backoff(attempt);
+            _logger.LogDebug("PostHog: batch of {Count} events failed ({Failure}); retrying in {Delay}.", batch.Count, failure, delay);
+            _metrics.AddRetried(batch.Count);
+            await Task.Delay(delay, _time, abort).ConfigureAwait(false);
+        }
+    }
+
+    // base × 2^attempt, ±20 % so that many instances do not retry in step, capped.
+    private TimeSpan Backoff(int attempt)
+    {
+        var exponential = _options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, attempt);
+        var jittered = exponential * (0.8 + Random.Shared.NextDouble() * 0.4);
+        return TimeSpan.FromMilliseconds(Math.Min(jittered, _options.RetryMaxDelay.TotalMilliseconds));
+    }
+
+    private TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        var delay = header?.Delta ?? (header?.Date is { } date ? date - _time.GetUtcNow() : null);
+        if (delay is null)
+        {
+            return null;
+        }
+
+        return delay < TimeSpan.Zero ? TimeSpan.Zero : delay > MaxRetryAfter ? MaxRetryAfter : delay;
+    }
+}
