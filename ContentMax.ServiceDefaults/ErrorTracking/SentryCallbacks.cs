@@ -82,8 +82,7 @@ public sealed class SentryCallbacks(
         context.TryGetHttpPath() is { } path && IsHealthPath(path) ? 0.0 : null;
 
     private static bool IsHealthPath(string path) =>
-        new PathString(path).StartsWithSegments(Extensions.HealthEndpointPath)
-        || new PathString(path).StartsWithSegments(Extensions.AlivenessEndpointPath);
+        Extensions.IsHealthPath(new PathString(path));
 
     private void AddServiceContext(IEventLike item)
     {

@@ -2,13 +2,14 @@ using System.Reflection;
 using System.Text.Json.Serialization;
 using ContentMax.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
 
 namespace ContentMax.HealthProbe;
 
 public static class HealthEndpoints
 {
     private static readonly string Version =
-        Assembly.GetEntryAssembly()?.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        typeof(HealthEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
@@ -35,38 +36,41 @@ public static class HealthEndpoints
     public sealed record HistoryResponse(string Period, DateTimeOffset From, DateTimeOffset To, List<HealthHistoryStore.Transition> Transitions,
         SortedDictionary<string, double> Uptime);
 
+    // Reads only HealthState: no dependency is touched while answering.
     internal static Results<JsonHttpResult<HealthResponse>, ChallengeHttpResult, ForbidHttpResult> GetHealth(
         HttpContext context, HealthState state, TimeProvider time, bool details = false)
     {
         if (details)
         {
+            // The endpoint is anonymous, so the role is checked here: 401/403 as problem+json from the API-key handler.
             if (context.User.Identity?.IsAuthenticated != true) return TypedResults.Challenge();
             if (!context.User.IsInRole(ApiRoles.Read)) return TypedResults.Forbid();
         }
 
         var now = time.GetUtcNow();
-        var groups = state.Groups();
-        var checks = new Dictionary<string, string>(groups) { ["api"] = HealthStatus.Healthy };
+        var checks = state.All;
+        var groups = HealthStatusRules.Groups(checks);
         var status = HealthStatusRules.Overall(groups);
-        var errors = state.All.Where(s => s.Error is not null).Select(s => s.Error!).ToList();
+        var errors = checks.Where(s => s.Error is not null).Select(s => s.Error!).ToList();
         var body = new HealthResponse(
             status,
-            checks,
+            groups.Prepend(KeyValuePair.Create("api", HealthStatus.Healthy)).ToDictionary(StringComparer.Ordinal),
             errors.Count > 0 ? errors : null,
             now,
             Math.Round((now - state.StartedAt).TotalSeconds, 3),
             Version,
             details
-                ? new SortedDictionary<string, CheckDetails>(state.All.ToDictionary(s => s.Name,
+                ? new SortedDictionary<string, CheckDetails>(checks.ToDictionary(s => s.Name,
                     s => new CheckDetails(s.Status, s.Group, s.LatencyMs, s.LastChecked, s.LastSuccess, s.ConsecutiveFailures, s.Error)), StringComparer.Ordinal)
                 : null);
 
         context.Response.Headers.CacheControl = "no-cache, no-store, must-revalidate";
-        return TypedResults.Json(body, statusCode: status == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK);
+        return TypedResults.Json(body, statusCode: HealthStatusRules.HttpStatusCode(status));
     }
 
-    internal static async Task<Results<Ok<HistoryResponse>, ValidationProblem>> GetHistoryAsync(
-        HealthHistoryStore history, HealthState state, TimeProvider time, CancellationToken cancellationToken, string? period = null)
+    internal static async Task<Results<Ok<HistoryResponse>, ValidationProblem, ProblemHttpResult>> GetHistoryAsync(
+        HealthHistoryStore history, HealthState state, TimeProvider time, ILogger<HealthHistoryStore> logger, CancellationToken cancellationToken,
+        string? period = null)
     {
         if (!Period.TryParse(period, out var window, out var error))
         {
@@ -75,7 +79,20 @@ public static class HealthEndpoints
 
         var to = time.GetUtcNow();
         var from = to - window;
-        var (transitions, before) = await history.ReadAsync(from, to, cancellationToken);
+        List<HealthHistoryStore.Transition> transitions;
+        Dictionary<string, string> before;
+        try
+        {
+            (transitions, before) = await history.ReadAsync(from, to, cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            // The history lives in the database that may be the very thing that is down.
+            logger.LogWarning("Health history unavailable: {Error}", ex.GetType().Name);
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The health history is unavailable.",
+                detail: "The database that stores it cannot be reached; /api/health still answers.");
+        }
+
         var names = state.All.Select(s => s.Name).Concat(transitions.Select(t => t.Check)).Distinct(StringComparer.Ordinal);
         var uptime = new SortedDictionary<string, double>(StringComparer.Ordinal);
         foreach (var name in names)

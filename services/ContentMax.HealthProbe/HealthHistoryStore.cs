@@ -1,23 +1,42 @@
-using System.Collections.Concurrent;
 using ContentMax.Contracts;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace ContentMax.HealthProbe;
 
-// Stores every status change in Postgres. Changes wait in memory (bounded)
-// while the database is down — the most interesting transitions happen exactly
-// then — and are written as soon as it is back.
+// Stores every status change in Postgres (health_transitions). Changes wait in
+// memory while the database is unreachable (the most interesting transitions
+// happen exactly then) and are written, in order, once it is back. The wait
+// list is bounded: past MaxPending the oldest changes are dropped and counted.
 public sealed class HealthHistoryStore(NpgsqlDataSource dataSource, ILogger<HealthHistoryStore> logger) : BackgroundService
 {
-    private const int MaxPending = 10_000;
-    private readonly ConcurrentQueue<HealthStatusChanged> _pending = new();
+    public const int MaxPending = 10_000;
+    private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+
+    private readonly Queue<HealthStatusChanged> _pending = new();
+    private readonly Lock _lock = new();
     private readonly SemaphoreSlim _signal = new(0);
+    private long _dropped;
+
+    public int PendingCount
+    {
+        get
+        {
+            lock (_lock) return _pending.Count;
+        }
+    }
 
     public void Add(HealthStatusChanged change)
     {
-        _pending.Enqueue(change);
-        while (_pending.Count > MaxPending && _pending.TryDequeue(out _))
+        lock (_lock)
         {
+            _pending.Enqueue(change);
+            if (_pending.Count > MaxPending)
+            {
+                _pending.Dequeue();
+                _dropped++;
+            }
         }
 
         _signal.Release();
@@ -25,31 +44,35 @@ public sealed class HealthHistoryStore(NpgsqlDataSource dataSource, ILogger<Heal
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            try
+            while (true)
             {
+                // The timeout retries what is still queued even when nothing new arrives.
                 await _signal.WaitAsync(TimeSpan.FromSeconds(2), stoppingToken);
-                await FlushAsync(stoppingToken);
+                try
+                {
+                    await FlushAsync(stoppingToken);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // Whatever failed, the service keeps probing and the changes stay queued.
+                    logger.LogDebug("{Count} health transitions wait for the database ({Error}).", PendingCount, ex.GetType().Name);
+                    await Task.Delay(RetryDelay, stoppingToken);
+                }
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OperationCanceledException)
-            {
-                logger.LogDebug("Health transitions wait for the database: {Error}", ex.GetType().Name);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
-            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
         }
     }
 
     private async Task FlushAsync(CancellationToken stoppingToken)
     {
-        while (_pending.TryPeek(out var change))
+        while (TryPeek(out var change))
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            timeout.CancelAfter(WriteTimeout);
             await using var command = dataSource.CreateCommand("""
                 INSERT INTO health_transitions (check_name, check_group, previous_status, status, changed_at, error)
                 VALUES ($1, $2, $3, $4, $5, $6)
@@ -59,9 +82,35 @@ public sealed class HealthHistoryStore(NpgsqlDataSource dataSource, ILogger<Heal
             command.Parameters.Add(new NpgsqlParameter { Value = change.PreviousStatus });
             command.Parameters.Add(new NpgsqlParameter { Value = change.Status });
             command.Parameters.Add(new NpgsqlParameter { Value = change.ChangedAt.UtcDateTime });
-            command.Parameters.Add(new NpgsqlParameter { Value = (object?)change.Error ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)change.Error ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             await command.ExecuteNonQueryAsync(timeout.Token);
-            _pending.TryDequeue(out _);
+            RemoveWritten(change);
+        }
+    }
+
+    private bool TryPeek(out HealthStatusChanged change)
+    {
+        lock (_lock)
+        {
+            return _pending.TryPeek(out change!);
+        }
+    }
+
+    // The head is removed only if it is still the change just written: Add may
+    // have dropped it meanwhile to stay within the bound.
+    private void RemoveWritten(HealthStatusChanged written)
+    {
+        long dropped;
+        lock (_lock)
+        {
+            if (_pending.TryPeek(out var head) && ReferenceEquals(head, written)) _pending.Dequeue();
+            dropped = _dropped;
+            _dropped = 0;
+        }
+
+        if (dropped > 0)
+        {
+            logger.LogWarning("{Count} health transitions were dropped while the database was unreachable (at most {Limit} wait).", dropped, MaxPending);
         }
     }
 

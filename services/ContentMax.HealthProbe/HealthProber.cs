@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 using ContentMax.Contracts;
 using ContentMax.HealthProbe.Checks;
@@ -7,10 +6,8 @@ using Microsoft.Extensions.Options;
 
 namespace ContentMax.HealthProbe;
 
-// Runs every check on its own timer with a timeout, records the result, and on
-// every status change stores a transition and publishes HealthStatusChanged.
-// A check that is still hanging from its last run is not started again: it is
-// reported as timed out until it returns.
+// Runs every check on its own timer, records the latest result, and on every
+// status change stores a transition and publishes HealthStatusChanged.
 public sealed class HealthProber(
     ProbeCatalog catalog,
     HealthState state,
@@ -20,58 +17,37 @@ public sealed class HealthProber(
     TimeProvider time,
     ILogger<HealthProber> logger) : BackgroundService
 {
+    private const int PublishQueueLimit = 1_000;
+    private const int PublishAttempts = 3;
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
+
     private readonly Channel<HealthStatusChanged> _changes = Channel.CreateBounded<HealthStatusChanged>(
-        new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest });
+        new BoundedChannelOptions(PublishQueueLimit) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
+        dropped => logger.LogWarning("Dropped HealthStatusChanged for {Check} ({Previous} → {Status}): {Limit} changes already wait for the broker.",
+            dropped.Check, dropped.PreviousStatus, dropped.Status, PublishQueueLimit));
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(catalog.Checks.Select(c => ProbeLoopAsync(c, stoppingToken)).Append(PublishLoopAsync(stoppingToken)));
-
-    private async Task ProbeLoopAsync(IHealthProbeCheck check, CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var timeout = options.Value.Timeout;
-        Task<ProbeOutcome>? running = null;
-        using var timer = new PeriodicTimer(options.Value.Interval, time);
-        do
-        {
-            var started = Stopwatch.GetTimestamp();
-            ProbeOutcome outcome;
-            if (running is { IsCompleted: false })
-            {
-                outcome = ProbeOutcome.Failure($"timed out after {timeout.TotalSeconds:0.#}s");
-            }
-            else
-            {
-                using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                cancel.CancelAfter(timeout);
-                running = RunAsync(check, cancel.Token);
-                try
-                {
-                    outcome = await running.WaitAsync(timeout, stoppingToken);
-                }
-                catch (TimeoutException)
-                {
-                    outcome = ProbeOutcome.Failure($"timed out after {timeout.TotalSeconds:0.#}s");
-                }
-                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-                {
-                    return;
-                }
-            }
-
-            Record(check, outcome, Stopwatch.GetElapsedTime(started));
-        }
-        while (await WaitAsync(timer, stoppingToken));
+        // Each loop on the thread pool: none may hold up the host's start or another check.
+        var loops = catalog.Checks.Select(check =>
+            Task.Run(() => ProbeLoopAsync(new CheckRunner(check, check.Timeout ?? options.Value.Timeout), stoppingToken), CancellationToken.None));
+        return Task.WhenAll(loops.Append(Task.Run(() => PublishLoopAsync(stoppingToken), CancellationToken.None)));
     }
 
-    private async Task<ProbeOutcome> RunAsync(IHealthProbeCheck check, CancellationToken cancellationToken)
+    private async Task ProbeLoopAsync(CheckRunner runner, CancellationToken stoppingToken)
     {
+        using var timer = new PeriodicTimer(options.Value.Interval, time);
         try
         {
-            return await check.RunAsync(cancellationToken);
+            do
+            {
+                var (outcome, latency) = await runner.RunOnceAsync(stoppingToken);
+                Record(runner.Check, outcome, latency);
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
-        catch (Exception ex)
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            return ProbeOutcome.Failure(ProbeErrors.Describe(ex, options.Value.Timeout));
         }
     }
 
@@ -81,8 +57,9 @@ public sealed class HealthProber(
         var previous = state.Get(check.Name);
         var status = outcome.Ok ? HealthStatus.Healthy : HealthStatusRules.FailureStatus(check.Group);
         var error = outcome.Ok ? null : $"{check.Name}: {outcome.Error}";
+        var failures = outcome.Ok ? 0 : previous.ConsecutiveFailures + 1;
         state.Set(new CheckState(check.Name, check.Group, status, Math.Round(latency.TotalMilliseconds, 2), now,
-            outcome.Ok ? now : previous.LastSuccess, error, outcome.Ok ? 0 : previous.ConsecutiveFailures + 1));
+            outcome.Ok ? now : previous.LastSuccess, error, failures));
 
         if (status == previous.Status) return;
         logger.LogInformation("Health check {Check}: {Previous} → {Status}", check.Name, previous.Status, status);
@@ -94,23 +71,26 @@ public sealed class HealthProber(
             Status = status,
             ChangedAt = now,
             Error = error,
-            ConsecutiveFailures = outcome.Ok ? 0 : previous.ConsecutiveFailures + 1,
+            ConsecutiveFailures = failures,
         };
         history.Add(change);
         _changes.Writer.TryWrite(change);
     }
 
-    // Publishing happens off the probe loops: a down broker must not stall the checks.
+    // Publishing happens off the probe loops, so a down broker cannot stall the
+    // checks. Each change gets a few attempts and is then dropped with a
+    // warning: it is still in the stored history, and a broker that is down is
+    // itself reported by the messaging check.
     private async Task PublishLoopAsync(CancellationToken stoppingToken)
     {
         try
         {
             await foreach (var change in _changes.Reader.ReadAllAsync(stoppingToken))
             {
-                while (!stoppingToken.IsCancellationRequested)
+                for (var attempt = 1; ; attempt++)
                 {
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                    timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                    timeout.CancelAfter(PublishTimeout);
                     try
                     {
                         await bus.Publish(change, timeout.Token);
@@ -118,26 +98,20 @@ public sealed class HealthProber(
                     }
                     catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                     {
-                        logger.LogWarning("Publishing HealthStatusChanged for {Check} failed ({Error}); retrying.", change.Check, ex.GetType().Name);
-                        await Task.Delay(TimeSpan.FromSeconds(2), time, stoppingToken);
+                        if (attempt == PublishAttempts)
+                        {
+                            logger.LogWarning("Dropped HealthStatusChanged for {Check} ({Previous} → {Status}) after {Attempts} failed publishes ({Error}).",
+                                change.Check, change.PreviousStatus, change.Status, attempt, ex.GetType().Name);
+                            break;
+                        }
+
+                        await Task.Delay(TimeSpan.FromSeconds(attempt), time, stoppingToken);
                     }
                 }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-        }
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(stoppingToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
         }
     }
 }

@@ -1,19 +1,28 @@
 namespace ContentMax.HealthProbe;
 
-// How check results add up. A failing database or broker makes the system
-// unhealthy (nothing can be stored); a failing cache, an external API or one
-// service makes it degraded; every service down makes it unhealthy.
+// How check results add up, kept free of I/O so every combination is unit
+// tested. A failing database or broker makes the system unhealthy (nothing can
+// be stored or moved); a failing cache, external API or single service makes it
+// degraded; every service down at once makes it unhealthy.
 public static class HealthStatusRules
 {
-    // The status a check reports when it fails: the seed treats the cache and
-    // external APIs as optional.
+    // The groups of /api/health's "checks" object besides "api", which is the
+    // probe itself and healthy whenever it answers; the seed's first.
+    public static readonly IReadOnlyList<string> AllGroups =
+        [CheckGroups.Database, CheckGroups.Cache, CheckGroups.External, CheckGroups.Messaging, CheckGroups.Services];
+
+    // The status a check reports when it fails: as in the seed, the cache and
+    // external APIs are optional.
     public static string FailureStatus(string group) =>
         group is CheckGroups.Cache or CheckGroups.External ? HealthStatus.Degraded : HealthStatus.Unhealthy;
 
     // One group's status from its checks: all healthy → healthy, all failing →
-    // that failure, a mix → degraded, nothing known yet → unknown.
+    // that failure, a mix → degraded, nothing known yet → unknown. A group with
+    // nothing configured to check cannot fail, so it is healthy; otherwise a
+    // deployment without external targets could never be healthy.
     public static string GroupStatus(IReadOnlyCollection<CheckState> checks)
     {
+        if (checks.Count == 0) return HealthStatus.Healthy;
         var known = checks.Where(c => c.Status != HealthStatus.Unknown).ToList();
         if (known.Count == 0) return HealthStatus.Unknown;
         if (known.All(c => c.Status == HealthStatus.Healthy)) return HealthStatus.Healthy;
@@ -21,6 +30,12 @@ public static class HealthStatusRules
         return HealthStatus.Degraded;
     }
 
+    // Every group's status, including groups without checks.
+    public static IReadOnlyDictionary<string, string> Groups(IReadOnlyCollection<CheckState> checks) =>
+        AllGroups.ToDictionary(g => g, g => GroupStatus(checks.Where(c => c.Group == g).ToList()), StringComparer.Ordinal);
+
+    // Unhealthy as soon as one essential group is; healthy only when every group
+    // is; degraded otherwise, including "not probed yet" (unknown), as in the seed.
     public static string Overall(IReadOnlyDictionary<string, string> groups)
     {
         string Of(string group) => groups.GetValueOrDefault(group, HealthStatus.Unknown);
@@ -31,12 +46,18 @@ public static class HealthStatusRules
             return HealthStatus.Unhealthy;
         }
 
-        return groups.Values.All(s => s == HealthStatus.Healthy) ? HealthStatus.Healthy : HealthStatus.Degraded;
+        return AllGroups.All(g => Of(g) == HealthStatus.Healthy) ? HealthStatus.Healthy : HealthStatus.Degraded;
     }
+
+    // 503 exactly when unhealthy: load balancers and uptime monitors act on the
+    // code, and a degraded system still serves.
+    public static int HttpStatusCode(string overall) =>
+        overall == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
 
     // Share of [from, to) a check was healthy, from its transitions: the status
     // before the first one comes from `initial` (the last change before the
-    // period); time whose status is unknown is left out of the denominator.
+    // period; null when there is none); time whose status is unknown is left out
+    // of the denominator. Null when no time in the period has a known status.
     public static double? UptimePercent(string? initial, IEnumerable<(DateTimeOffset At, string Status)> transitions, DateTimeOffset from, DateTimeOffset to)
     {
         double healthy = 0, known = 0;

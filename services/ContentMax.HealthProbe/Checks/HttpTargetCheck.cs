@@ -1,7 +1,10 @@
 namespace ContentMax.HealthProbe.Checks;
 
-// GET /health of a ContentMax service, or a named external HTTP target.
-public sealed class HttpTargetCheck(IHttpClientFactory httpClients, string name, string group, HttpMethod method, Uri url, int expectedStatus)
+// GET /health of a ContentMax service, or a named external HTTP target. One
+// attempt per run: the "probe" client has no resilience handler, so a retry
+// cannot turn a failure into a slow success.
+public sealed class HttpTargetCheck(
+    IHttpClientFactory httpClients, string name, string group, HttpMethod method, Uri url, int expectedStatus, TimeSpan? timeout = null)
     : IHealthProbeCheck
 {
     public const string HttpClientName = "probe";
@@ -9,6 +12,8 @@ public sealed class HttpTargetCheck(IHttpClientFactory httpClients, string name,
     public string Name => name;
 
     public string Group => group;
+
+    public TimeSpan? Timeout => timeout;
 
     public async Task<ProbeOutcome> RunAsync(CancellationToken cancellationToken)
     {
