@@ -53,16 +53,7 @@ public class DatadogForwardingTests(AppHostFixture fixture)
         Assert.Equal(Enumerable.Range(0, 500).Select(i => (double)i), points.Select(p => p.Value).Order());
     }
 
-    private async Task<List<(long Timestamp, double Value, string[] Tags)>> WaitForPointsAsync(string metric, int expected, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (DateTime.UtcNow < deadline)
-        {
-            var points = fixture.Datadog.Points(metric);
-            if (points.Count >= expected) return points;
-            await Task.Delay(250);
-        }
-
-        throw new TimeoutException($"{metric}: {fixture.Datadog.Points(metric).Count} of {expected} points reached the intake.");
-    }
+    private async Task<List<(long Timestamp, double Value, string[] Tags)>> WaitForPointsAsync(string metric, int expected, TimeSpan? timeout = null) =>
+        await Eventually.UntilAsync(() => fixture.Datadog.Points(metric), points => points.Count >= expected, timeout ?? TimeSpan.FromSeconds(30),
+            points => $"{metric}: {points.Count} of {expected} points reached the intake.", TimeSpan.FromMilliseconds(250));
 }

@@ -56,19 +56,9 @@ public sealed class FakePostHogServer : IAsyncDisposable
     // Events from batch (and single capture) requests PostHog accepted.
     public IReadOnlyList<JsonObject> AcceptedEvents => [.. Requests.Where(r => r.Status == 200 && !r.Path.StartsWith("/flags", StringComparison.Ordinal)).SelectMany(r => r.Events)];
 
-    public async Task WaitForAsync(Func<FakePostHogServer, bool> condition, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (!condition(this))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Condition not met; {Requests.Count} request(s) arrived.");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    public Task WaitForAsync(Func<FakePostHogServer, bool> condition, TimeSpan? timeout = null) =>
+        Eventually.UntilAsync(() => this, condition, timeout ?? TimeSpan.FromSeconds(20),
+            server => $"Condition not met; {server.Requests.Count} request(s) arrived.", TimeSpan.FromMilliseconds(50));
 
     public async ValueTask DisposeAsync()
     {

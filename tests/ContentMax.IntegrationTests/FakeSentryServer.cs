@@ -66,24 +66,9 @@ public sealed class FakeSentryServer : IAsyncDisposable
     public IEnumerable<SentryEnvelopeItem> Items(string type) =>
         Envelopes.SelectMany(e => e.Items).Where(i => i.Type == type);
 
-    public async Task<SentryEnvelopeItem> WaitForItemAsync(string type, Func<SentryEnvelopeItem, bool> match, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            if (Items(type).FirstOrDefault(match) is { } item)
-            {
-                return item;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"No '{type}' item matched within the timeout; {Envelopes.Count} envelope(s) arrived.");
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    public async Task<SentryEnvelopeItem> WaitForItemAsync(string type, Func<SentryEnvelopeItem, bool> match, TimeSpan? timeout = null) =>
+        (await Eventually.UntilAsync(() => Items(type).FirstOrDefault(match), item => item is not null, timeout ?? TimeSpan.FromSeconds(30),
+            _ => $"No '{type}' item matched within the timeout; {Envelopes.Count} envelope(s) arrived."))!;
 
     public async ValueTask DisposeAsync()
     {

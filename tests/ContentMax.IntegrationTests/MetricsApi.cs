@@ -23,23 +23,12 @@ public static class MetricsApi
 
     // Polls until the metric's count reaches the expected value (the pipeline
     // is asynchronous), then returns its aggregate.
-    public static async Task<JsonObject> WaitForCountAsync(this HttpClient aggregation, string metric, long expected, TimeSpan? timeout = null, string period = "1h")
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        JsonObject? last = null;
-        while (DateTime.UtcNow < deadline)
-        {
-            last = await aggregation.AggregateAsync(metric, period);
-            if (last is not null && last["count"]!.GetValue<long>() >= expected)
-            {
-                return last;
-            }
-
-            await Task.Delay(200);
-        }
-
-        throw new TimeoutException($"{metric} reached count {last?["count"]} instead of {expected} in time.");
-    }
+    public static async Task<JsonObject> WaitForCountAsync(this HttpClient aggregation, string metric, long expected, TimeSpan? timeout = null, string period = "1h") =>
+        (await Eventually.UntilAsync(() => aggregation.AggregateAsync(metric, period),
+            last => last is not null && last["count"]!.GetValue<long>() >= expected,
+            timeout ?? TimeSpan.FromSeconds(30),
+            last => $"{metric} reached count {last?["count"]} instead of {expected} in time.",
+            TimeSpan.FromMilliseconds(200)))!;
 
     public static async Task<JsonObject> ProblemAsync(this HttpResponseMessage response)
     {
