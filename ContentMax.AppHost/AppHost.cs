@@ -18,7 +18,7 @@ var ingestion = builder.AddProject<Projects.ContentMax_Ingestion>("ingestion")
     .WithMonitoringTools();
 
 // Aggregation: broker → Postgres (raw rows, rollups, Datadog outbox), the metrics query API (cached in Redis),
-// and forwarding to Datadog.
+// forwarding to Datadog, and alert rules, SLOs and webhook notifications.
 var aggregation = builder.AddProject<Projects.ContentMax_Aggregation>("aggregation")
     .WithServicePort(5182)
     .WithReference(infrastructure.MetricsDb).WaitFor(infrastructure.MetricsDb)
@@ -28,6 +28,7 @@ var aggregation = builder.AddProject<Projects.ContentMax_Aggregation>("aggregati
     .WithApiKeys(apiKeys)
     .WithForwardedSettings("Aggregation")
     .WithForwardedSettings("Datadog")
+    .WithForwardedSettings("Alerting")
     .WithMonitoringTools();
 
 // Dashboard: the operators' web app, reading from aggregation and health-probe.
@@ -53,5 +54,7 @@ var healthProbe = builder.AddProject<Projects.ContentMax_HealthProbe>("health-pr
     .WithMonitoringTools();
 
 dashboard.WithReference(healthProbe);
+// Notifications link to the dashboard's Alerts tab and the runbook pages it serves.
+aggregation.WithEnvironment("Alerting__DashboardUrl", dashboard.GetEndpoint("http"));
 
 builder.Build().Run();

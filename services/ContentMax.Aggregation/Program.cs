@@ -1,4 +1,5 @@
 using ContentMax.Aggregation;
+using ContentMax.Aggregation.Alerting;
 using ContentMax.Aggregation.Queries;
 using ContentMax.ServiceDefaults;
 
@@ -10,8 +11,13 @@ builder.AddNpgsqlDataSource("metricsdb");
 // The cache is optional: Redis being down must not make aggregation unhealthy.
 builder.AddRedisClient("cache", settings => settings.DisableHealthChecks = true,
     options => options.AbortOnConnectFail = false);
-builder.AddMessaging(bus => bus.AddConsumer<MetricsBatchReceivedConsumer>(typeof(MetricsBatchReceivedConsumerDefinition)));
+builder.AddMessaging(bus =>
+{
+    bus.AddConsumer<MetricsBatchReceivedConsumer>(typeof(MetricsBatchReceivedConsumerDefinition));
+    bus.AddConsumer<HealthStatusChangedConsumer>(typeof(HealthStatusChangedConsumerDefinition));
+});
 builder.AddMetricStorage();
+builder.AddAlerting();
 
 var app = builder.Build();
 
@@ -19,5 +25,7 @@ app.MapDefaultEndpoints();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapMetricQueries();
+app.MapAlerts();
+app.MapSlos();
 
 app.Run();

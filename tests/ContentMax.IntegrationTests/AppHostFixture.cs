@@ -24,11 +24,16 @@ public sealed class AppHostFixture : IAsyncLifetime
     public FakeSentryServer Sentry { get; private set; } = null!;
     public FakePostHogServer PostHog { get; private set; } = null!;
 
+    // Webhook receivers for alert notifications, one path per format.
+    public FakeWebhookReceiver Webhooks { get; private set; } = null!;
+    public const string AlertmanagerToken = "Bearer alertmanager-test-token";
+
     public async Task InitializeAsync()
     {
         Datadog = await FakeDatadogIntake.StartAsync();
         Sentry = await FakeSentryServer.StartAsync();
         PostHog = await FakePostHogServer.StartAsync();
+        Webhooks = await FakeWebhookReceiver.StartAsync();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ContentMax_AppHost>(
         [
             "Infrastructure:Mode=local",
@@ -56,6 +61,24 @@ public sealed class AppHostFixture : IAsyncLifetime
             "Sentry:TracesSampleRate=1.0",
             $"PostHog:ProjectApiKey={PostHogKey}",
             $"PostHog:Host={PostHog.BaseUrl}",
+            // Evaluate alerts every second and deliver notifications promptly.
+            "Alerting:EvaluationInterval=00:00:01",
+            "Alerting:DeliveryPollInterval=00:00:00.200",
+            "Alerting:Receivers:0:Name=team-webhook",
+            "Alerting:Receivers:0:Format=generic",
+            $"Alerting:Receivers:0:Url={Webhooks.BaseUrl}/generic",
+            "Alerting:Receivers:1:Name=team-slack",
+            "Alerting:Receivers:1:Format=slack",
+            $"Alerting:Receivers:1:Url={Webhooks.BaseUrl}/slack",
+            "Alerting:Receivers:2:Name=alertmanager",
+            "Alerting:Receivers:2:Format=alertmanager",
+            $"Alerting:Receivers:2:Url={Webhooks.BaseUrl}/alertmanager",
+            $"Alerting:Receivers:2:Headers:Authorization={AlertmanagerToken}",
+            // Only alerts labelled route=flaky go here, and the tests make it fail first.
+            "Alerting:Receivers:3:Name=flaky",
+            "Alerting:Receivers:3:Format=generic",
+            $"Alerting:Receivers:3:Url={Webhooks.BaseUrl}/flaky",
+            "Alerting:Receivers:3:Matchers:route=flaky",
         ]);
 
         App = await builder.BuildAsync();
@@ -89,6 +112,7 @@ public sealed class AppHostFixture : IAsyncLifetime
         await Datadog.DisposeAsync();
         await Sentry.DisposeAsync();
         await PostHog.DisposeAsync();
+        await Webhooks.DisposeAsync();
         try
         {
             Directory.Delete(_dataDirectory, recursive: true);

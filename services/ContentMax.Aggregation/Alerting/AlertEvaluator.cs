@@ -1,0 +1,210 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using ContentMax.ServiceDefaults;
+using Microsoft.Extensions.Options;
+
+namespace ContentMax.Aggregation.Alerting;
+
+// Every EvaluationInterval (15 s), on the one replica that holds the lease:
+// refresh SLO counts, judge every enabled rule (and the burn-rate rules of
+// every SLO), step each alert's state machine, and write the new states, their
+// history and the notifications to send in one transaction. AlertNotifier
+// delivers those.
+public sealed class AlertEvaluator(
+    AlertingSeeder seeder,
+    AlertStore store,
+    AlertSignals signals,
+    SloTracker slos,
+    EvaluatorLease lease,
+    IOptionsMonitor<AlertingOptions> options,
+    TimeProvider time,
+    IMeterFactory meterFactory,
+    ILogger<AlertEvaluator> logger) : BackgroundService
+{
+    private readonly Counter<long> _cycles = meterFactory.Create(ContentMaxTelemetry.MeterName).CreateCounter<long>(
+        "contentmax.alerts.evaluations", description: "Alert evaluation cycles run by this replica.");
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.CurrentValue.Enabled)
+        {
+            logger.LogWarning("Alerting is disabled (Alerting:Enabled=false): no rules are evaluated.");
+            return;
+        }
+
+        // An invalid seed file stops the service here, naming the rule and field.
+        _ = seeder.Seed;
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                // The database being away is the usual cause; the next cycle tries again.
+                logger.LogWarning("Alert evaluation failed: {Error}: {Message}", ex.GetType().Name, ex.Message);
+                await lease.ReleaseAsync();
+            }
+
+            try
+            {
+                await Task.Delay(options.CurrentValue.EvaluationInterval, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        await lease.ReleaseAsync();
+    }
+
+    // One cycle; false when another replica holds the lease.
+    public async Task<bool> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        await seeder.EnsureWrittenAsync(cancellationToken);
+        var connection = await lease.AcquireAsync(cancellationToken);
+        if (connection is null) return false;
+
+        using var activity = ContentMaxTelemetry.ActivitySource.StartActivity("alerts.evaluate");
+        var settings = options.CurrentValue;
+        var now = time.GetUtcNow();
+
+        var rules = (await store.RulesAsync(cancellationToken)).Select(r => r.Rule).Where(r => r.Enabled).ToList();
+        var sloList = (await store.SlosAsync(cancellationToken)).Select(s => s.Slo).Where(s => s.Enabled).ToList();
+        var burnRates = new Dictionary<string, Dictionary<TimeSpan, double>>(StringComparer.Ordinal);
+        foreach (var slo in sloList)
+        {
+            await slos.UpdateAsync(slo, now, settings.SloLateness, cancellationToken);
+            var windows = BurnRate.AlertWindows.SelectMany(w => new[] { w.Long, w.Short }).Distinct().ToArray();
+            var counts = await slos.CountsAsync(slo.Id, now, windows, cancellationToken);
+            burnRates[slo.Id] = counts.ToDictionary(c => c.Window, c => BurnRate.Rate(c.Good, c.Total, slo.ObjectiveFraction));
+            rules.AddRange(slo.BurnRules());
+        }
+
+        var states = await store.StatesAsync(cancellationToken);
+        var silences = (await store.SilencesAsync(now, cancellationToken)).Where(s => s.IsActive(now)).ToList();
+        var health = await store.HealthChecksAsync(cancellationToken);
+
+        var results = new List<EvaluationResult>(rules.Count);
+        var notifications = new List<QueuedNotification>();
+        foreach (var rule in rules)
+        {
+            var previous = states.GetValueOrDefault(rule.Id)?.Status ?? AlertStatus.Initial;
+            bool condition;
+            double? value;
+            try
+            {
+                (condition, value) = rule.Kind switch
+                {
+                    RuleKinds.Health => HealthCondition(rule, health),
+                    RuleKinds.SloBurn => BurnCondition(rule, burnRates[rule.Slo!]),
+                    _ => await MetricConditionAsync(rule, now, cancellationToken),
+                };
+            }
+            catch (Exception ex) when (ex is Npgsql.PostgresException or InvalidCastException or OverflowException)
+            {
+                // One broken rule must not stop the others; it keeps its state and shows the error.
+                results.Add(new EvaluationResult(rule.Id, previous, previous, null, $"{ex.GetType().Name}: {ex.Message}"));
+                continue;
+            }
+
+            var labels = rule.AllLabels();
+            var silenced = silences.Any(s => s.Matches(labels));
+            var timing = new AlertTiming(rule.For, rule.KeepFiringFor, rule.RepeatInterval > TimeSpan.Zero ? rule.RepeatInterval : settings.RepeatInterval);
+            var (next, notify) = AlertStateMachine.Next(previous, condition, now, timing, silenced);
+            results.Add(new EvaluationResult(rule.Id, previous, next, value, null));
+
+            if (notify is { } kind)
+            {
+                var snapshot = Snapshot(rule, next, kind, value, labels, now, settings);
+                notifications.AddRange(settings.Receivers.Where(r => r.Accepts(rule, labels))
+                    .Select(r => new QueuedNotification(rule.Id, r.Name, snapshot.Kind, snapshot)));
+            }
+        }
+
+        await AlertStore.SaveEvaluationAsync(connection, lease.Holder, now, results, notifications, cancellationToken);
+        _cycles.Add(1);
+        activity?.SetTag("alerts.rules", results.Count);
+        activity?.SetTag("alerts.firing", results.Count(r => r.Next.State == AlertState.Firing));
+        foreach (var change in results.Where(r => r.Previous.State != r.Next.State))
+        {
+            logger.LogInformation("Alert {Rule} is now {State} (value {Value}).", change.RuleId, change.Next.State, change.Value);
+        }
+
+        return true;
+    }
+
+    private async Task<(bool, double?)> MetricConditionAsync(AlertRule rule, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var value = await signals.ValueAsync(rule, now, cancellationToken);
+        return (value is { } v && Comparisons.Holds(v, rule.Op, rule.Threshold), value);
+    }
+
+    // True while any matching check (by name, or every check of a group) is in
+    // the rule's status; "degraded" also matches unhealthy checks. The value
+    // is how many checks match.
+    public static (bool, double?) HealthCondition(AlertRule rule, IReadOnlyList<HealthCheckStatus> checks)
+    {
+        var matching = checks.Where(c => c.Check == rule.Check || c.Group == rule.Check)
+            .Count(c => c.Status == rule.HealthStatus || (rule.HealthStatus == "degraded" && c.Status == "unhealthy"));
+        return (matching > 0, matching);
+    }
+
+    // Fires only while both windows of the pair burn faster than the rate; the
+    // value is the slower of the two.
+    public static (bool, double?) BurnCondition(AlertRule rule, IReadOnlyDictionary<TimeSpan, double> rates)
+    {
+        var window = BurnRate.AlertWindows.Single(w => w.Long == rule.Window);
+        var longRate = rates[window.Long];
+        var shortRate = rates[window.Short];
+        return (BurnRate.Fires(window, longRate, shortRate), Math.Min(longRate, shortRate));
+    }
+
+    private static AlertSnapshot Snapshot(AlertRule rule, AlertStatus status, NotificationKind kind, double? value,
+        Dictionary<string, string> labels, DateTimeOffset now, AlertingOptions settings) => new()
+    {
+        RuleId = rule.Id,
+        Name = rule.Name,
+        Severity = rule.Severity,
+        Kind = kind.ToString().ToLowerInvariant(),
+        Summary = rule.Summary,
+        Value = value,
+        Condition = Describe(rule),
+        Labels = labels,
+        StartsAt = status.ActiveSince ?? now,
+        EndsAt = kind == NotificationKind.Resolved ? now : null,
+        RunbookUrl = settings.RunbookUrl(rule.Runbook),
+        DashboardUrl = settings.DashboardUrl is null ? "" : settings.DashboardUrl.TrimEnd('/') + "/?tab=alerts",
+    };
+
+    // A one-line statement of what the rule checks, for notifications and the dashboard.
+    public static string Describe(AlertRule rule)
+    {
+        var threshold = rule.Threshold.ToString("G", CultureInfo.InvariantCulture);
+        var window = Duration.Format(rule.Window);
+        return rule.Kind switch
+        {
+            RuleKinds.Threshold => $"{rule.Aggregate}({Describe(rule.Select!)}) over {window} {rule.Op} {threshold}",
+            RuleKinds.Rate => $"count({Describe(rule.Select!)}) per {Duration.Format(rule.Per)} over {window} {rule.Op} {threshold}",
+            RuleKinds.Ratio => $"count({Describe(rule.Numerator!)}) / count({Describe(rule.Denominator!)}) over {window} {rule.Op} {threshold}",
+            RuleKinds.Health => $"health check {rule.Check} is {rule.HealthStatus}" + (rule.For > TimeSpan.Zero ? $" for {Duration.Format(rule.For)}" : ""),
+            RuleKinds.SloBurn => $"error budget burn rate of SLO {rule.Slo} over {window} and {Duration.Format(BurnRate.AlertWindows.Single(w => w.Long == rule.Window).Short)} > {threshold}x",
+            _ => rule.Kind,
+        };
+    }
+
+    private static string Describe(MetricSelector selector)
+    {
+        var parts = new List<string>();
+        parts.AddRange((selector.Tags ?? []).Select(t => $"{t.Key}=\"{t.Value}\""));
+        parts.AddRange((selector.Where ?? []).Select(w => $"{w.Tag ?? "value"}{w.Op}{w.Value.ToString("G", CultureInfo.InvariantCulture)}"));
+        return parts.Count == 0 ? selector.Metric : $"{selector.Metric}{{{string.Join(",", parts)}}}";
+    }
+}

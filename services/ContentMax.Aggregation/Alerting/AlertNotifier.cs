@@ -1,0 +1,155 @@
+using System.Diagnostics.Metrics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ContentMax.ServiceDefaults;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace ContentMax.Aggregation.Alerting;
+
+// Sends the queued notifications (alert_notifications) to their webhook
+// receivers. Any replica may do it: each row is claimed with SKIP LOCKED, so
+// it is sent once at a time. A failure is retried with exponential backoff (1 s
+// doubling to 5 min) up to DeliveryAttempts times, and every failure is
+// recorded on the row; receivers see the same alert again only on a retry of a
+// delivery that may have failed half-way.
+public sealed class AlertNotifier(
+    NpgsqlDataSource dataSource,
+    IHttpClientFactory httpClients,
+    IOptionsMonitor<AlertingOptions> options,
+    TimeProvider time,
+    IMeterFactory meterFactory,
+    ILogger<AlertNotifier> logger) : BackgroundService
+{
+    public const string HttpClientName = "alert-webhooks";
+    private const int BatchSize = 20;
+    private static readonly TimeSpan LongestBackoff = TimeSpan.FromMinutes(5);
+
+    private readonly Counter<long> _deliveries = meterFactory.Create(ContentMaxTelemetry.MeterName).CreateCounter<long>(
+        "contentmax.alerts.notifications", description: "Alert notification delivery attempts, by receiver and result.");
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.CurrentValue.Enabled) return;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var sent = 0;
+            try
+            {
+                sent = await DeliverDueAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                logger.LogWarning("Could not read the notification outbox: {Error}", ex.GetType().Name);
+            }
+
+            if (sent < BatchSize)
+            {
+                try
+                {
+                    await Task.Delay(options.CurrentValue.DeliveryPollInterval, time, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    // Sends one batch of due notifications; returns how many were attempted.
+    public async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.CurrentValue;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var due = new List<(long Id, string Receiver, int Attempts, AlertSnapshot Alert)>();
+        await using (var claim = new NpgsqlCommand("""
+            SELECT id, receiver, attempts, alert::text FROM alert_notifications
+            WHERE status = 'pending' AND next_attempt_at <= $1
+            ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
+            """, connection, transaction))
+        {
+            claim.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow().UtcDateTime });
+            claim.Parameters.Add(new NpgsqlParameter { Value = BatchSize });
+            await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                due.Add((reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2),
+                    JsonSerializer.Deserialize<AlertSnapshot>(reader.GetString(3), AlertingJson.Options)!));
+            }
+        }
+
+        if (due.Count == 0) return 0;
+
+        // Sent side by side, so one slow receiver delays the batch by one timeout, not one per row.
+        var outcomes = await Task.WhenAll(due.Select(async d =>
+        {
+            var receiver = settings.Receivers.FirstOrDefault(r => r.Name == d.Receiver);
+            return (Receiver: receiver, Error: receiver is null ? "the receiver is no longer configured" : await SendAsync(receiver, d.Alert, cancellationToken));
+        }));
+
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        foreach (var ((id, receiverName, attempts, alert), (receiver, error)) in due.Zip(outcomes))
+        {
+            var attempt = attempts + 1;
+            _deliveries.Add(1, new KeyValuePair<string, object?>("receiver", receiverName), new KeyValuePair<string, object?>("result", error is null ? "delivered" : "failed"));
+
+            var update = new NpgsqlBatchCommand("""
+                UPDATE alert_notifications SET attempts = $2, last_error = $3, status = $4,
+                    delivered_at = CASE WHEN $4 = 'delivered' THEN now() END, next_attempt_at = $5
+                WHERE id = $1
+                """);
+            var giveUp = receiver is null || attempt >= settings.DeliveryAttempts;
+            var status = error is null ? "delivered" : giveUp ? "failed" : "pending";
+            var backoff = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, attempt - 1), LongestBackoff.TotalSeconds));
+            update.Parameters.Add(new NpgsqlParameter { Value = id });
+            update.Parameters.Add(new NpgsqlParameter { Value = attempt });
+            update.Parameters.Add(new NpgsqlParameter { Value = (object?)error ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            update.Parameters.Add(new NpgsqlParameter { Value = status });
+            update.Parameters.Add(new NpgsqlParameter { Value = (time.GetUtcNow() + backoff).UtcDateTime });
+            batch.BatchCommands.Add(update);
+
+            if (error is not null)
+            {
+                logger.LogWarning("Notification {Id} for {Rule} to receiver {Receiver} failed (attempt {Attempt}, {Status}): {Error}",
+                    id, alert.RuleId, receiverName, attempt, status, error);
+            }
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return due.Count;
+    }
+
+    // Null on success, or a short reason. The receiver's URL is a secret and
+    // never appears in the reason.
+    private async Task<string?> SendAsync(ReceiverOptions receiver, AlertSnapshot alert, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, receiver.Url)
+        {
+            Content = JsonContent.Create(NotificationFormats.Render(receiver.Format, alert, receiver.Name)),
+        };
+        foreach (var (name, value) in receiver.Headers) request.Headers.TryAddWithoutValidation(name, value);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.CurrentValue.DeliveryTimeout);
+        try
+        {
+            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
+            return response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}";
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return "timed out";
+        }
+        catch (HttpRequestException ex)
+        {
+            return ex.HttpRequestError == HttpRequestError.Unknown ? "request failed" : ex.HttpRequestError.ToString();
+        }
+    }
+}

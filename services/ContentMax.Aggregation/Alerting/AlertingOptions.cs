@@ -1,0 +1,78 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ContentMax.Aggregation.Alerting;
+
+public sealed class AlertingOptions
+{
+    public const string SectionName = "Alerting";
+
+    public bool Enabled { get; set; } = true;
+
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan EvaluationInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    // How often a still-firing alert is notified again, unless its rule says otherwise.
+    [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
+    public TimeSpan RepeatInterval { get; set; } = TimeSpan.FromHours(4);
+
+    // The seed file of rules and SLOs, relative to the service's directory.
+    [Required]
+    public string RulesFile { get; set; } = "alert-rules.json";
+
+    // Where notifications link to: the operators' dashboard (the AppHost sets
+    // it) and the runbook pages it serves.
+    public string? DashboardUrl { get; set; }
+    public string? RunbookBaseUrl { get; set; }
+
+    public List<ReceiverOptions> Receivers { get; set; } = [];
+
+    [Range(1, 100)]
+    public int DeliveryAttempts { get; set; } = 10;
+
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan DeliveryPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    [Range(typeof(TimeSpan), "00:00:01", "00:01:00")]
+    public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    // SLO event counts of recent minutes are recomputed on every evaluation, so
+    // points arriving up to this late still count.
+    [Range(typeof(TimeSpan), "00:01:00", "01:00:00")]
+    public TimeSpan SloLateness { get; set; } = TimeSpan.FromMinutes(5);
+
+    public string RunbookUrl(string? runbook)
+    {
+        if (string.IsNullOrEmpty(runbook)) return "";
+        if (runbook.Contains("://", StringComparison.Ordinal)) return runbook;
+        var baseUrl = RunbookBaseUrl ?? (DashboardUrl is null ? null : DashboardUrl.TrimEnd('/') + "/runbooks");
+        return baseUrl is null ? $"docs/runbooks/{runbook}.md" : $"{baseUrl.TrimEnd('/')}/{runbook}";
+    }
+}
+
+// A webhook that notifications go to. The URL is a secret (a Slack webhook
+// URL is a credential): it is never logged or stored, only the name is.
+public sealed class ReceiverOptions
+{
+    [Required]
+    public string Name { get; set; } = "";
+
+    // generic | slack | alertmanager
+    [Required]
+    public string Format { get; set; } = NotificationFormats.Generic;
+
+    [Required]
+    public string Url { get; set; } = "";
+
+    // Only alerts of at least this severity (info < warning < critical).
+    public string MinSeverity { get; set; } = Severities.Info;
+
+    // Only alerts whose labels carry all of these.
+    public Dictionary<string, string> Matchers { get; set; } = [];
+
+    // Extra request headers, such as Authorization for an Alertmanager-compatible receiver.
+    public Dictionary<string, string> Headers { get; set; } = [];
+
+    public bool Accepts(AlertRule rule, IReadOnlyDictionary<string, string> labels) =>
+        Severities.Rank(rule.Severity) >= Severities.Rank(MinSeverity)
+        && Matchers.All(m => labels.TryGetValue(m.Key, out var v) && v == m.Value);
+}

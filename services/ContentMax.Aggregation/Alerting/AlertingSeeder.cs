@@ -1,0 +1,51 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+
+namespace ContentMax.Aggregation.Alerting;
+
+// Reads the seed file of rules and SLOs once at startup (an invalid file stops
+// the service, naming the rule and field) and writes it to the database
+// before the first evaluation, with the latest health of every check.
+public sealed class AlertingSeeder(AlertStore store, IOptions<AlertingOptions> options, IHostEnvironment environment)
+{
+    private AlertingSeed? _seed;
+    private bool _written;
+
+    public AlertingSeed Seed => _seed ??= Load(Path.Combine(environment.ContentRootPath, options.Value.RulesFile));
+
+    public async Task EnsureWrittenAsync(CancellationToken cancellationToken)
+    {
+        if (_written) return;
+        await store.SeedAsync(Seed, cancellationToken);
+        await store.ReconcileHealthAsync(cancellationToken);
+        _written = true;
+    }
+
+    public static AlertingSeed Load(string path)
+    {
+        if (!File.Exists(path)) throw new InvalidOperationException($"The alerting seed file '{path}' does not exist (Alerting:RulesFile).");
+
+        AlertingSeed seed;
+        try
+        {
+            seed = JsonSerializer.Deserialize<AlertingSeed>(File.ReadAllText(path), AlertingJson.Options)
+                ?? throw new InvalidOperationException($"The alerting seed file '{path}' is empty.");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidOperationException($"The alerting seed file '{path}' is not valid: {AlertingJson.FieldOf(ex)}: {AlertingJson.Describe(ex)}", ex);
+        }
+
+        var problems = seed.Rules.SelectMany(r => AlertingValidation.Check(r).Select(e => $"rule '{r.Id}' {e.Key}: {string.Join("; ", e.Value)}"))
+            .Concat(seed.Slos.SelectMany(s => AlertingValidation.Check(s).Select(e => $"SLO '{s.Id}' {e.Key}: {string.Join("; ", e.Value)}")))
+            .Concat(seed.Rules.GroupBy(r => r.Id).Where(g => g.Count() > 1).Select(g => $"rule id '{g.Key}' appears more than once"))
+            .Concat(seed.Slos.GroupBy(s => s.Id).Where(g => g.Count() > 1).Select(g => $"SLO id '{g.Key}' appears more than once"))
+            .ToList();
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException($"The alerting seed file '{path}' is not valid: {string.Join(" | ", problems)}");
+        }
+
+        return seed;
+    }
+}
