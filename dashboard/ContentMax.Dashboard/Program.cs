@@ -10,6 +10,7 @@ builder.AddBackendClients();
 builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddRadzenComponents();
+builder.Services.AddSingleton<Runbooks>();
 
 var app = builder.Build();
 

@@ -10,6 +10,7 @@ public static class BackendClientExtensions
     public static IHostApplicationBuilder AddBackendClients(this IHostApplicationBuilder builder)
     {
         builder.Services.AddHttpClient<MetricsClient>(ConfigureClient("http://aggregation"));
+        builder.Services.AddHttpClient<AlertsClient>(ConfigureClient("http://aggregation"));
         builder.Services.AddHttpClient<HealthClient>(ConfigureClient("http://health-probe"));
         return builder;
     }

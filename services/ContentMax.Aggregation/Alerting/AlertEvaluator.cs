@@ -90,6 +90,9 @@ public sealed class AlertEvaluator(
 
         var states = await store.StatesAsync(cancellationToken);
         var silences = (await store.SilencesAsync(now, cancellationToken)).Where(s => s.IsActive(now)).ToList();
+        // Health arrives as HealthStatusChanged messages, and also from the transitions the
+        // health-probe writes to Postgres itself, so a broker outage still reaches the rules.
+        await store.ReconcileHealthAsync(cancellationToken);
         var health = await store.HealthChecksAsync(cancellationToken);
 
         var results = new List<EvaluationResult>(rules.Count);

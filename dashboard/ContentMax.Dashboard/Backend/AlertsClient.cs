@@ -1,0 +1,38 @@
+using System.Net.Http.Json;
+
+namespace ContentMax.Dashboard;
+
+// Alerts and SLOs from aggregation, with the read key like every other read.
+public sealed class AlertsClient(HttpClient http, ILogger<AlertsClient> logger)
+{
+    public async Task<Fetched<AlertsOverview>> OverviewAsync(CancellationToken ct)
+    {
+        try
+        {
+            var alerts = http.GetFromJsonAsync<AlertsReport>("/api/alerts", ct);
+            var history = http.GetFromJsonAsync<List<AlertHistoryEntry>>("/api/alerts/history?limit=50", ct);
+            var silences = http.GetFromJsonAsync<List<SilenceView>>("/api/alerts/silences", ct);
+            var notifications = http.GetFromJsonAsync<List<NotificationRecord>>("/api/alerts/notifications?limit=30", ct);
+            return new Fetched<AlertsOverview>(new AlertsOverview((await alerts)!, (await history)!, (await silences)!, (await notifications)!), null);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+        {
+            logger.LogWarning("Alerts unavailable: {Error}", ex.GetType().Name);
+            return new Fetched<AlertsOverview>(null, "The alerts are unavailable.");
+        }
+    }
+
+    // Every SLO with its budget chart.
+    public async Task<Fetched<List<SloReport>>> SlosAsync(CancellationToken ct)
+    {
+        try
+        {
+            return new Fetched<List<SloReport>>(await http.GetFromJsonAsync<List<SloReport>>("/api/slos?chart=true", ct), null);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+        {
+            logger.LogWarning("SLOs unavailable: {Error}", ex.GetType().Name);
+            return new Fetched<List<SloReport>>(null, "The SLOs are unavailable.");
+        }
+    }
+}
