@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Text.RegularExpressions;
 using Markdig;
 
 namespace ContentMax.Dashboard;
@@ -6,7 +7,7 @@ namespace ContentMax.Dashboard;
 // The pages of docs/runbooks, built into the dashboard and rendered once, so
 // the link in an alert notification opens the right page even where the
 // repository is out of reach.
-public sealed class Runbooks
+public sealed partial class Runbooks
 {
     private readonly FrozenDictionary<string, (string Title, string Html)> _pages;
 
@@ -25,7 +26,8 @@ public sealed class Runbooks
                     var markdown = reader.ReadToEnd();
                     var title = markdown.Split('\n').FirstOrDefault(l => l.StartsWith("# ", StringComparison.Ordinal))?[2..].Trim() ?? n;
                     // Links between runbooks ("error-rate.md") point at their pages.
-                    var html = Markdown.ToHtml(markdown, pipeline).Replace(".md\"", "\"", StringComparison.Ordinal);
+                    // (absolute: the app's <base href="/"> would send relative ones to the root).
+                    var html = RunbookLink().Replace(Markdown.ToHtml(markdown, pipeline), "href=\"/runbooks/$1$2\"");
                     return (title, html);
                 });
     }
@@ -39,4 +41,7 @@ public sealed class Runbooks
         (title, html) = found ? page : ("", "");
         return found;
     }
+
+    [GeneratedRegex("href=\"([a-z0-9-]+)\\.md(#[^\"]*)?\"")]
+    private static partial Regex RunbookLink();
 }

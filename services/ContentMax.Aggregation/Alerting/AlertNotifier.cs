@@ -100,7 +100,7 @@ public sealed class AlertNotifier(
             _deliveries.Add(1, new KeyValuePair<string, object?>("receiver", receiverName), new KeyValuePair<string, object?>("result", error is null ? "delivered" : "failed"));
 
             var update = new NpgsqlBatchCommand("""
-                UPDATE alert_notifications SET attempts = $2, last_error = $3, status = $4,
+                UPDATE alert_notifications SET attempts = $2, last_error = coalesce($3, last_error), status = $4,
                     delivered_at = CASE WHEN $4 = 'delivered' THEN now() END, next_attempt_at = $5
                 WHERE id = $1
                 """);

@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace ContentMax.IntegrationTests;
+
+// The Alerts and SLOs tabs, and the runbook pages, in a real headless Chromium.
+[Collection(AppHostCollection.Name)]
+public class AlertsDashboardTests(AppHostFixture fixture) : IAsyncLifetime
+{
+    private BrowserSession _browser = null!;
+    private string _baseUrl = "";
+
+    public async Task InitializeAsync()
+    {
+        _browser = await BrowserSession.StartAsync();
+        _baseUrl = fixture.App.GetEndpoint("dashboard", "http").ToString().TrimEnd('/');
+    }
+
+    public async Task DisposeAsync() => await _browser.DisposeAsync();
+
+    private IPage Page => _browser.Page;
+
+    private async Task SignInAsync(string returnPath)
+    {
+        await Page.GotoAsync(_baseUrl + returnPath);
+        await Expect(Page).ToHaveURLAsync(new Regex("/signin"));
+        await Page.FillAsync("#key", AppHostFixture.ReadKey);
+        await Page.ClickAsync("button[type=submit]");
+        await Expect(Page).Not.ToHaveURLAsync(new Regex("/signin"));
+    }
+
+    [Fact]
+    public async Task AlertsTab_ListsFiringAlertsFirst_WithARunbookLinkThatOpens()
+    {
+        var id = $"ui-{Guid.NewGuid().ToString("N")[..10]}";
+        var metric = MetricsApi.UniqueName();
+        using var admin = fixture.Client("aggregation", AppHostFixture.AdminKey);
+        var put = await admin.PutAsJsonAsync($"/api/alerts/rules/{id}", new
+        {
+            name = $"UI test {id}",
+            kind = "threshold",
+            severity = "critical",
+            select = new { metric },
+            aggregate = "max",
+            window = "1h",
+            op = ">",
+            threshold = 1,
+            labels = new { },
+            runbook = "api-latency",
+        });
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        using var ingestion = fixture.Client("ingestion", AppHostFixture.IngestKey);
+        Assert.Equal(HttpStatusCode.Accepted, (await ingestion.PostAsync(new { metric, value = 5 })).StatusCode);
+
+        // Notifications link to /?tab=alerts: the sign-in returns there.
+        await SignInAsync("/?tab=alerts");
+        var row = Page.Locator($"[data-table=alerts] tr[data-alert={id}]");
+        await Expect(row).ToHaveAttributeAsync("data-state", "firing", new() { Timeout = 30_000 });
+        await Expect(Page.Locator("[data-table=alerts] tbody tr").First).ToHaveAttributeAsync("data-state", "firing");
+        await Expect(Page.Locator("[data-stat=alerts-firing] .stat-value")).Not.ToHaveTextAsync("0");
+        await Expect(Page.Locator("[data-table=alert-history]")).ToContainTextAsync($"UI test {id}");
+
+        await row.Locator("a[data-runbook]").ClickAsync();
+        await Expect(Page).ToHaveURLAsync(new Regex("/runbooks/api-latency$"));
+        await Expect(Page.Locator("article.runbook h1")).ToHaveTextAsync("API p95 latency above 800 ms (alert api-latency-p95)");
+        Assert.Empty(_browser.ConsoleErrors);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/alerts/rules/{id}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task SlosTab_ShowsBudgetsBurnRatesAndCharts()
+    {
+        await SignInAsync("/");
+        await Page.ClickAsync("[data-tab=slos]");
+
+        var slo = Page.Locator("[data-slo=api-availability]");
+        await Expect(slo).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Expect(slo.Locator("h3.section-title")).ToContainTextAsync("99.9% over 30d");
+        await Expect(slo.Locator("[data-table=burn-rates] tbody tr")).ToHaveCountAsync(5);
+        await Expect(slo.Locator("[data-table=burn-rates] tr[data-window='3d']")).ToBeVisibleAsync();
+        await Expect(slo.Locator("[data-stat=budget] .stat-value")).ToContainTextAsync("%");
+        await Expect(slo.Locator("[data-chart=budget] svg")).ToBeVisibleAsync();
+        await Expect(Page.Locator("[data-slo=api-latency]")).ToBeVisibleAsync();
+        Assert.Empty(_browser.ConsoleErrors);
+    }
+
+    [Fact]
+    public async Task RunbookPages_AreReadableWithoutSigningIn_AndListEveryRunbook()
+    {
+        var response = await Page.GotoAsync(_baseUrl + "/runbooks");
+        Assert.Equal(200, response!.Status);
+        await Expect(Page.Locator("article.runbook li")).ToHaveCountAsync(Directory.GetFiles(RunbookDirectory(), "*.md").Length - 1);
+
+        await Page.GotoAsync(_baseUrl + "/runbooks/slo-burn");
+        await Expect(Page.Locator("article.runbook table")).ToBeVisibleAsync();
+        await Page.Locator("article.runbook a[href='/runbooks/error-rate']").First.ClickAsync();
+        await Expect(Page).ToHaveURLAsync(new Regex("/runbooks/error-rate$"));
+        await Expect(Page.Locator("article.runbook h1")).ToContainTextAsync("Error rate above 5%");
+
+        await Page.GotoAsync(_baseUrl + "/runbooks/no-such-page");
+        await Expect(Page.Locator("article.runbook h1")).ToHaveTextAsync("No such runbook");
+    }
+
+    private static string RunbookDirectory()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "ContentMax.sln"))) directory = directory.Parent;
+        return Path.Combine(directory!.FullName, "docs", "runbooks");
+    }
+}
