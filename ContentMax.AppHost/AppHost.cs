@@ -29,6 +29,7 @@ var aggregation = builder.AddProject<Projects.ContentMax_Aggregation>("aggregati
     .WithForwardedSettings("Aggregation")
     .WithForwardedSettings("Datadog")
     .WithForwardedSettings("Alerting")
+    .WithForwardedSettings("Retention")
     .WithMonitoringTools();
 
 // Dashboard: the operators' web app, reading from aggregation and health-probe.

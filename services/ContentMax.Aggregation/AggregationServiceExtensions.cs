@@ -28,6 +28,12 @@ public static class AggregationServiceExtensions
         builder.Services.AddSingleton<DatadogForwarder>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DatadogForwarder>());
         builder.Services.AddHostedService<ForwardingMetricsReporter>();
+        builder.Services.AddOptions<RetentionOptions>()
+            .BindConfiguration(RetentionOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<PartitionMaintenance>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PartitionMaintenance>());
         builder.Services.AddSingleton<MetricStore>();
         builder.Services.AddSingleton<MetricQueries>();
         builder.Services.AddSingleton<QueryCache>();

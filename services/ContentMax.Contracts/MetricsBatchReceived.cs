@@ -14,8 +14,15 @@ public sealed record MetricsBatchReceived
 
 public sealed record MetricPoint
 {
-    // Client-chosen or generated; storage is idempotent on it.
+    // Client-chosen or generated. Storage is idempotent on (Id, Timestamp),
+    // which a redelivery or a re-sent point with its own timestamp repeats.
     public required Guid Id { get; init; }
+
+    // Storage also skips the point when its id is already stored with another
+    // timestamp (within MetricRules.MaxAge either side). Ingestion sets it for a
+    // client-chosen id sent without a timestamp, whose timestamp is the time of
+    // receipt and so differs on every re-send.
+    public bool RequireUniqueId { get; init; }
 
     public required string Metric { get; init; }
 

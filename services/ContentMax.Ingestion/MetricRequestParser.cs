@@ -173,6 +173,9 @@ public static class MetricRequestParser
             Metric = metric ?? "",
             Value = value,
             Timestamp = timestamp ?? nowMs,
+            // A client that re-sends its own id without a timestamp gets a new
+            // timestamp each time: storage must then match on the id alone.
+            RequireUniqueId = id is not null && timestamp is null,
             Url = url,
             UserAgent = userAgent,
             Tags = tags,

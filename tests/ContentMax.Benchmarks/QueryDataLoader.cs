@@ -79,7 +79,7 @@ public sealed class QueryDataLoader(BenchmarkSystem system, BenchmarkReport repo
         WITH inserted AS (
             INSERT INTO metrics (id, name, value, ts)
             SELECT id, name, value, ts FROM bench_load WHERE ts >= $1 AND ts < $2
-            ON CONFLICT (id) DO NOTHING
+            ON CONFLICT (id, ts) DO NOTHING
             RETURNING name, ts, value
         ), keyed AS (
             SELECT name, date_trunc('minute', ts) AS minute, sketch_key(value) AS key,

@@ -25,6 +25,14 @@ public class MetricRequestParserTests
         Assert.NotEqual(Guid.Empty, point.Id);
     }
 
+    [Theory]
+    [InlineData("""{"metric":"m","value":1}""", false)]
+    [InlineData("""{"metric":"m","value":1,"timestamp":1795694400000}""", false)]
+    [InlineData("""{"metric":"m","value":1,"id":"0b8c7a52-8c7e-4f6e-9b43-3f2a8a2f9d10","timestamp":1795694400000}""", false)]
+    [InlineData("""{"metric":"m","value":1,"id":"0b8c7a52-8c7e-4f6e-9b43-3f2a8a2f9d10"}""", true)]
+    public void Parse_ClientIdWithoutTimestamp_IsDedupedOnTheIdAlone(string json, bool unique) =>
+        Assert.Equal(unique, Parse(json).Points.Single().RequireUniqueId);
+
     [Fact]
     public void Parse_AllFields_AreKeptAndTagValuesBecomeText()
     {

@@ -8,10 +8,12 @@ using NpgsqlTypes;
 namespace ContentMax.Aggregation.Storage;
 
 // Writes a batch of metrics and its rollups in ONE statement. Arrays go over
-// the wire in binary and are unnested server-side. ON CONFLICT on the metric id
-// makes a redelivered or re-sent metric a no-op, and because the rollups are
-// built only from the rows that INSERT ... RETURNING reports as new, a
-// redelivery cannot count (or forward to Datadog) anything twice either. Rollup rows are written in
+// the wire in binary and are unnested server-side. ON CONFLICT on (id, ts) makes
+// a redelivered or re-sent metric a no-op (the raw table is partitioned by ts,
+// so its key must hold ts; points flagged RequireUniqueId are also matched on
+// their id alone). Because the rollups are built only from the rows that
+// INSERT ... RETURNING reports as new, a redelivery cannot count (or forward
+// to Datadog) anything twice either. Rollup rows are written in
 // (bucket, name) order so concurrent consumers lock them in the same order, and
 // each write picks one of RollupShards rows per (bucket, name), so concurrent
 // consumers rarely wait on each other's row locks; queries merge the shards.
@@ -33,8 +35,12 @@ public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOpt
     private const string InsertSql = $"""
         WITH inserted AS (
             INSERT INTO metrics (id, name, value, ts, url, user_agent, tags)
-            SELECT * FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::timestamptz[], $5::text[], $6::text[], $7::jsonb[])
-            ON CONFLICT (id) DO NOTHING
+            SELECT id, name, value, ts, url, user_agent, tags
+            FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::timestamptz[], $5::text[], $6::text[], $7::jsonb[], $10::bool[])
+                AS p(id, name, value, ts, url, user_agent, tags, unique_id)
+            WHERE NOT (p.unique_id AND EXISTS (
+                SELECT 1 FROM metrics m WHERE m.id = p.id AND m.ts >= p.ts - interval '8 days' AND m.ts <= p.ts + interval '8 days'))
+            ON CONFLICT (id, ts) DO NOTHING
             RETURNING name, ts, value, tags
         ), outbox AS (
             -- Points for Datadog, only when forwarding is on ($9): one row per batch.
@@ -82,6 +88,7 @@ public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOpt
         var urls = new string?[n];
         var agents = new string?[n];
         var tags = new string?[n];
+        var uniqueIds = new bool[n];
         for (var i = 0; i < n; i++)
         {
             var p = points[i];
@@ -92,6 +99,7 @@ public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOpt
             urls[i] = p.Url;
             agents[i] = p.UserAgent;
             tags[i] = p.Tags is { Count: > 0 } t ? JsonSerializer.Serialize(t) : null;
+            uniqueIds[i] = p.RequireUniqueId;
         }
 
         await using var command = dataSource.CreateCommand(InsertSql);
@@ -104,6 +112,7 @@ public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOpt
         command.Parameters.Add(new NpgsqlParameter { Value = tags, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = (short)((uint)Interlocked.Increment(ref _nextShard) % RollupShards), NpgsqlDbType = NpgsqlDbType.Smallint });
         command.Parameters.Add(new NpgsqlParameter { Value = datadog.Value.Enabled, NpgsqlDbType = NpgsqlDbType.Boolean });
+        command.Parameters.Add(new NpgsqlParameter { Value = uniqueIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Boolean });
         return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 }

@@ -1,0 +1,106 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace ContentMax.Aggregation.Storage;
+
+// How long each tier is kept. Whole partitions are dropped once all of their
+// rows are older than this; nothing is deleted row by row.
+public sealed class RetentionOptions
+{
+    public const string SectionName = "Retention";
+
+    // Raw points: what /api/metrics/raw, breakdowns, exact percentiles and the
+    // partial minutes at the edges of a period read.
+    [Range(typeof(TimeSpan), "8.00:00:00", "3650.00:00:00")]
+    public TimeSpan Raw { get; set; } = TimeSpan.FromDays(30);
+
+    [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
+    public TimeSpan Minute { get; set; } = TimeSpan.FromDays(90);
+
+    [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
+    public TimeSpan Hour { get; set; } = TimeSpan.FromDays(730);
+
+    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
+    public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
+}
+
+// Keeps the time partitions of metrics and both rollup tables ahead of the
+// clock (three days of them exist before they are needed) and drops those past
+// retention: at startup, then every Interval. One replica at a time does it.
+public sealed class PartitionMaintenance(
+    NpgsqlDataSource dataSource, IOptions<RetentionOptions> options, TimeProvider time, ILogger<PartitionMaintenance> logger) : BackgroundService
+{
+    // Another constant among the database's advisory locks.
+    private const long LockKey = 0x436f6e74_50617274; // "ContPart"
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var wait = options.Value.Interval;
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            {
+                logger.LogWarning("Partition maintenance failed ({Error}); trying again in a minute.", ex.GetType().Name);
+                wait = TimeSpan.FromMinutes(1);
+            }
+
+            try
+            {
+                await Task.Delay(wait, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    public async Task<List<string>> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var retention = options.Value;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Creating or dropping a partition locks its parent briefly; never wait long for it.
+        await using (var timeout = new NpgsqlCommand("SET LOCAL lock_timeout = '5s'", connection, transaction))
+        {
+            await timeout.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var guard = new NpgsqlCommand("SELECT pg_try_advisory_xact_lock(" + LockKey + ")", connection, transaction))
+        {
+            if (!(bool)(await guard.ExecuteScalarAsync(cancellationToken))!) return [];
+        }
+
+        var actions = new List<string>();
+        await using (var maintain = new NpgsqlCommand("SELECT maintain_partitions($1, $2, $3)", connection, transaction))
+        {
+            maintain.Parameters.Add(new NpgsqlParameter { Value = retention.Raw });
+            maintain.Parameters.Add(new NpgsqlParameter { Value = retention.Minute });
+            maintain.Parameters.Add(new NpgsqlParameter { Value = retention.Hour });
+            await using var reader = await maintain.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) actions.Add(reader.GetString(0));
+        }
+
+        // Alerting's own tables are small; their old rows go row by row.
+        await using (var trim = new NpgsqlBatch(connection, transaction))
+        {
+            trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM slo_minutes WHERE bucket < now() - interval '91 days'"));
+            trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM alert_notifications WHERE status <> 'pending' AND created_at < now() - interval '30 days'"));
+            trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM alert_history WHERE at < now() - interval '1 year'"));
+            await trim.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        foreach (var action in actions) logger.LogInformation("Partition maintenance: {Action}.", action);
+        return actions;
+    }
+}

@@ -1,0 +1,70 @@
+using System.Net;
+using Npgsql;
+
+namespace ContentMax.IntegrationTests;
+
+// Raw points and rollups live in time partitions, created ahead of the clock
+// and dropped whole once past retention.
+[Collection(AppHostCollection.Name)]
+public class PartitionTests(AppHostFixture fixture)
+{
+    private async Task<NpgsqlDataSource> DatabaseAsync() => NpgsqlDataSource.Create(await fixture.ConnectionStringAsync("metricsdb"));
+
+    private static async Task<List<string>> ColumnAsync(NpgsqlDataSource db, string sql, params object[] args)
+    {
+        await using var command = db.CreateCommand(sql);
+        foreach (var arg in args) command.Parameters.Add(new NpgsqlParameter { Value = arg });
+        var values = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) values.Add(reader.GetValue(0).ToString()!);
+        return values;
+    }
+
+    [Fact]
+    public async Task PartitionsExistAhead_AndAPointLandsInItsDaysPartition()
+    {
+        await using var db = await DatabaseAsync();
+        var today = DateTime.UtcNow.Date;
+        var partitions = await ColumnAsync(db, """
+            SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent IN ('metrics'::regclass, 'metric_rollups_minute'::regclass, 'metric_rollups_hour'::regclass)
+            """);
+        for (var day = today; day <= today.AddDays(3); day = day.AddDays(1))
+        {
+            Assert.Contains($"metrics_p{day:yyyyMMdd}", partitions);
+            Assert.Contains($"metric_rollups_minute_p{day:yyyyMMdd}", partitions);
+        }
+
+        Assert.Contains($"metrics_p{today.AddDays(-30):yyyyMMdd}", partitions);
+        Assert.Contains($"metric_rollups_hour_p{today:yyyyMM}", partitions);
+
+        var name = MetricsApi.UniqueName();
+        using var ingestion = fixture.Client("ingestion", AppHostFixture.IngestKey);
+        using var aggregation = fixture.Client("aggregation", AppHostFixture.ReadKey);
+        Assert.Equal(HttpStatusCode.Accepted, (await ingestion.PostAsync(new { metric = name, value = 1 })).StatusCode);
+        await aggregation.WaitForCountAsync(name, 1);
+        var homes = await ColumnAsync(db, "SELECT tableoid::regclass::text FROM metrics WHERE name = $1", name);
+        Assert.Equal([$"metrics_p{DateTime.UtcNow:yyyyMMdd}"], homes);
+    }
+
+    [Fact]
+    public async Task PartitionsPastRetention_AreDroppedWhole()
+    {
+        await using var db = await DatabaseAsync();
+        await using (var old = db.CreateCommand("""
+            CREATE TABLE IF NOT EXISTS metrics_p20200101 PARTITION OF metrics FOR VALUES FROM ('2020-01-01 00:00Z') TO ('2020-01-02 00:00Z');
+            INSERT INTO metrics (id, name, value, ts) VALUES (gen_random_uuid(), 'ancient', 1, '2020-01-01 12:00Z');
+            CREATE TABLE IF NOT EXISTS metric_rollups_hour_p202001 PARTITION OF metric_rollups_hour FOR VALUES FROM ('2020-01-01 00:00Z') TO ('2020-02-01 00:00Z');
+            """))
+        {
+            await old.ExecuteNonQueryAsync();
+        }
+
+        var actions = await ColumnAsync(db, "SELECT maintain_partitions(interval '30 days', interval '90 days', interval '730 days')");
+
+        Assert.Contains("dropped metrics_p20200101", actions);
+        Assert.Contains("dropped metric_rollups_hour_p202001", actions);
+        Assert.Empty(await ColumnAsync(db, "SELECT to_regclass('metrics_p20200101')::text WHERE to_regclass('metrics_p20200101') IS NOT NULL"));
+        Assert.DoesNotContain(actions, a => a.Contains($"_p{DateTime.UtcNow:yyyyMMdd}"));
+    }
+}
