@@ -16,4 +16,8 @@ public sealed class AggregationOptions
     // cached in Redis. Zero turns the cache off.
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
     public TimeSpan QueryCacheTtl { get; set; } = TimeSpan.FromSeconds(5);
+
+    // How often the shards of closed rollup buckets are merged into one row.
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan CompactionInterval { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -1,5 +1,6 @@
 using ContentMax.Aggregation.Forwarding;
 using ContentMax.Aggregation.Queries;
+using ContentMax.Aggregation.Rollups;
 using ContentMax.Aggregation.Storage;
 
 namespace ContentMax.Aggregation;
@@ -34,6 +35,8 @@ public static class AggregationServiceExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<PartitionMaintenance>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PartitionMaintenance>());
+        builder.Services.AddSingleton<RollupCompactor>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RollupCompactor>());
         builder.Services.AddSingleton<MetricStore>();
         builder.Services.AddSingleton<MetricQueries>();
         builder.Services.AddSingleton<QueryCache>();

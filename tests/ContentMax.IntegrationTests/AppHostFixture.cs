@@ -52,6 +52,7 @@ public sealed class AppHostFixture : IAsyncLifetime
             "Dashboard:HealthRefresh=00:00:02",
             // Names with more than 1000 values in a period are answered from rollup sketches.
             "Aggregation:ExactLimit=1000",
+            "Aggregation:CompactionInterval=00:00:02",
             $"Datadog:BaseUrl={Datadog.BaseUrl}",
             $"Datadog:ApiKey={FakeDatadogIntake.ApiKey}",
             "Datadog:PollInterval=00:00:00.200",

@@ -47,6 +47,47 @@ public class RollupQueryTests(AppHostFixture fixture)
         AssertMatches(metrics.Select(m => m.value).ToArray(), (await _aggregation.AggregateAsync(name, "24h"))!);
     }
 
+    [Fact]
+    public async Task ClosedBuckets_AreCompactedToOneRowPerBucket_WithoutChangingAnyAnswer()
+    {
+        var name = MetricsApi.UniqueName();
+        var random = new Random(7);
+        var now = DateTimeOffset.UtcNow;
+        // Ten minutes up to two hours ago (closed minutes and hours), sent in
+        // separate requests so they land in several shards.
+        var metrics = Enumerable.Range(0, 3000).Select(i => new
+        {
+            metric = name,
+            value = Math.Round(random.NextDouble() * 1000, 3),
+            timestamp = (now - TimeSpan.FromMinutes(10) - TimeSpan.FromSeconds(random.Next(0, 110 * 60))).ToUnixTimeMilliseconds(),
+        }).ToArray();
+        await Task.WhenAll(metrics.Chunk(200).Select(async chunk =>
+            Assert.Equal(HttpStatusCode.Accepted, (await _ingestion.PostAsync(chunk)).StatusCode)));
+        var before = await _aggregation.WaitForCountAsync(name, metrics.Length, period: "24h");
+
+        await using var db = Npgsql.NpgsqlDataSource.Create(await fixture.ConnectionStringAsync("metricsdb"));
+        async Task<(long Rows, long Buckets, long Shards)> RollupRowsAsync()
+        {
+            await using var command = db.CreateCommand("""
+                SELECT count(*), count(DISTINCT bucket), count(*) FILTER (WHERE shard <> 0) FROM metric_rollups_minute WHERE name = $1
+                """);
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = name });
+            await using var reader = await command.ExecuteReaderAsync();
+            await reader.ReadAsync();
+            return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        }
+
+        var compacted = await Eventually.UntilAsync(RollupRowsAsync, r => r.Shards == 0, TimeSpan.FromSeconds(30),
+            r => $"{r.Shards} shard rows of {r.Rows} were still not merged", TimeSpan.FromMilliseconds(500));
+        Assert.Equal(compacted.Buckets, compacted.Rows);
+
+        var after = (await _aggregation.AggregateAsync(name, "24h"))!;
+        foreach (var field in new[] { "count", "sum", "min", "max", "median", "p75", "p95", "p99" })
+        {
+            Assert.Equal(before[field]!.GetValue<double>(), after[field]!.GetValue<double>(), 6);
+        }
+    }
+
     private static void AssertMatches(double[] values, JsonObject aggregate)
     {
         var sorted = values.Order().ToArray();
