@@ -7,12 +7,14 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddOperatorSignIn();
 builder.AddBackendClients();
+builder.AddBrowserMonitoring();
 builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddRadzenComponents();
 
 var app = builder.Build();
 
+app.UseSecurityHeaders();
 app.MapDefaultEndpoints();
 app.UseAuthentication();
 app.UseAuthorization();

@@ -56,6 +56,11 @@ public sealed class AppHostFixture : IAsyncLifetime
             "Sentry:TracesSampleRate=1.0",
             $"PostHog:ProjectApiKey={PostHogKey}",
             $"PostHog:Host={PostHog.BaseUrl}",
+            // Server-side product events (the dashboard's feature_used) leave within half a second.
+            "PostHog:FlushInterval=00:00:00.500",
+            // Browser replays only for sessions with an error, so what arrives is deterministic.
+            "Sentry:ReplaysSessionSampleRate=0",
+            "Sentry:ReplaysOnErrorSampleRate=1.0",
         ]);
 
         App = await builder.BuildAsync();
