@@ -51,11 +51,13 @@ public partial class BrowserMonitoringTests(AppHostFixture fixture) : IAsyncLife
         var exception = sentEvent["exception"]!["values"]!.AsArray().Last()!;
         Assert.Equal("BrowserMonitoringTestError", (string?)exception["type"]);
 
-        // The replay of the moments before the error is sent because of it (on-error sampling).
-        var replayId = (string?)sentEvent["contexts"]!["replay"]!["replay_id"];
+        // The replay of the moments before the error is sent because of it (on-error
+        // sampling); the SDK tags the error with the replay's id.
+        var replayId = (string?)sentEvent["tags"]!["replayId"] ?? (string?)sentEvent["contexts"]?["replay"]?["replay_id"];
         Assert.False(string.IsNullOrEmpty(replayId));
         var replayEvent = (await fixture.Sentry.WaitForItemAsync("replay_event", i => (string?)i.Json["replay_id"] == replayId)).Json;
-        Assert.Contains("dashboard", replayEvent["urls"]!.ToJsonString() + (string?)replayEvent["request"]?["url"]);
+        Assert.Contains("/diagnostics", replayEvent["urls"]!.ToJsonString());
+        Assert.Equal("buffer", (string?)replayEvent["replay_type"]);
         var recordings = await Eventually.UntilAsync(
             () => fixture.Sentry.Envelopes
                 .Where(e => (string?)e.Header["event_id"] == replayId || e.Items.Any(i => i.Type == "replay_event" && (string?)i.Json["replay_id"] == replayId))

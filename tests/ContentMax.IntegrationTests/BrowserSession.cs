@@ -16,6 +16,8 @@ public sealed class BrowserSession : IAsyncDisposable
     [
         "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        // navigator.webdriver stays false, as in an operator's browser (see UserAgent below).
+        "--disable-blink-features=AutomationControlled",
     ];
 
     private readonly IPlaywright _playwright;
@@ -64,7 +66,19 @@ public sealed class BrowserSession : IAsyncDisposable
             Headless = true,
             Args = ChromiumArgs,
         });
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = new ViewportSize { Width = 1366, Height = 900 },
+            // posthog-js drops events from browsers that look like bots: a
+            // "HeadlessChrome" user agent or brand, or navigator.webdriver.
+            // Operators use the ordinary browser, so the tests' one looks like it.
+            UserAgent = (await browser.NewBrowserCDPSessionAsync() is { } cdp
+                ? (await cdp.SendAsync("Browser.getVersion"))?.GetProperty("userAgent").GetString()
+                : null)?.Replace("HeadlessChrome", "Chrome", StringComparison.Ordinal),
+        });
+        await context.AddInitScriptAsync(
+            "if (navigator.userAgentData) { const brands = navigator.userAgentData.brands.map(b => ({ ...b, brand: b.brand.replace('HeadlessChrome', 'Chromium') }));" +
+            " Object.defineProperty(Object.getPrototypeOf(navigator.userAgentData), 'brands', { get: () => brands }); }");
         await context.AddInitScriptAsync(
             "document.addEventListener('securitypolicyviolation', e => console.error(" +
             "`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`));");

@@ -86,8 +86,8 @@ public sealed class FakePostHogServer : IAsyncDisposable
 
     public Task WaitForAsync(Func<FakePostHogServer, bool> condition, TimeSpan? timeout = null) =>
         Eventually.UntilAsync(() => this, condition, timeout ?? TimeSpan.FromSeconds(20),
-            server => $"Condition not met; {server.Requests.Count} request(s) arrived: " +
-                string.Join(", ", server.AcceptedEvents.Select(e => (string?)e["event"]).Distinct()),
+            server => $"Condition not met; {server.Requests.Count} request(s) arrived ({string.Join(", ", server.Requests.Select(r => $"{r.Path} {r.Status}").Distinct())}), " +
+                $"with events {string.Join(", ", server.AcceptedEvents.Select(e => $"{e["event"]} by {PostHogRequest.DistinctId(e)}").Distinct())}",
             TimeSpan.FromMilliseconds(50));
 
     public async ValueTask DisposeAsync()
@@ -106,7 +106,19 @@ public sealed class FakePostHogServer : IAsyncDisposable
 
     private async Task CaptureAsync(HttpContext context, bool failable)
     {
-        var body = await PostHogBodies.ReadAsync(context.Request);
+        string body;
+        try
+        {
+            body = await PostHogBodies.ReadAsync(context.Request);
+        }
+        catch (Exception e) when (e is InvalidOperationException or InvalidDataException or FormatException)
+        {
+            // Recorded, so a test failing on it says what the client sent.
+            _requests.Enqueue(new PostHogRequest(context.Request.Path.ToString(), e.Message, StatusCodes.Status400BadRequest, context.Request.QueryString.Value ?? ""));
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return;
+        }
+
         var fail = failable && Interlocked.Decrement(ref _batchFailuresLeft) >= 0;
         var status = fail ? StatusCodes.Status500InternalServerError : StatusCodes.Status200OK;
         _requests.Enqueue(new PostHogRequest(context.Request.Path.ToString(), body, status, context.Request.QueryString.Value ?? ""));
