@@ -104,6 +104,21 @@ public sealed record BrowserSentrySettings(
     double ReplaysOnErrorSampleRate)
 {
     public string Origin { get; } = BrowserMonitoringSettings.OriginOf(Dsn, "Sentry:Dsn");
+
+    // Sentry's endpoint for browser security reports: the DSN's host and path,
+    // /api/PROJECT/security/, authenticated by the DSN's public key like envelopes.
+    public string SecurityReportUrl
+    {
+        get
+        {
+            var dsn = new Uri(Dsn);
+            var path = dsn.AbsolutePath.TrimEnd('/');
+            var slash = path.LastIndexOf('/');
+            var query = $"sentry_key={Uri.EscapeDataString(Uri.UnescapeDataString(dsn.UserInfo.Split(':')[0]))}" +
+                $"&sentry_environment={Uri.EscapeDataString(Environment)}&sentry_release={Uri.EscapeDataString(Release)}";
+            return $"{Origin}{path[..slash]}/api/{path[(slash + 1)..]}/security/?{query}";
+        }
+    }
 }
 
 public sealed record BrowserPostHogSettings(

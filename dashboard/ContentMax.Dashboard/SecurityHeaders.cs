@@ -9,27 +9,42 @@ namespace ContentMax.Dashboard;
 //   and PostHog hosts, computed from their settings;
 // - workers from blob: URLs, which Sentry's replay uses to compress recordings;
 // - never framed (frame-ancestors 'none', and X-Frame-Options for old browsers).
+// With Sentry configured, browsers report violations to it (report-uri), with
+// the start of a blocked inline script ('report-sample'), so a page broken by
+// the policy shows up as a Sentry issue instead of going unnoticed.
 public static class SecurityHeaders
 {
     public const string PermissionsPolicy =
         "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()";
 
-    public static string ContentSecurityPolicy(IEnumerable<string> connectOrigins) => string.Join("; ",
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "font-src 'self' data:",
-        string.Join(' ', new[] { "connect-src", "'self'" }.Concat(connectOrigins)),
-        "worker-src 'self' blob:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'");
+    public static string ContentSecurityPolicy(IEnumerable<string> connectOrigins, string? reportUrl = null)
+    {
+        List<string> directives =
+        [
+            "default-src 'self'",
+            reportUrl is null ? "script-src 'self'" : "script-src 'self' 'report-sample'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            string.Join(' ', ["connect-src", "'self'", .. connectOrigins]),
+            "worker-src 'self' blob:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ];
+        if (reportUrl is not null)
+        {
+            directives.Add("report-uri " + reportUrl);
+        }
+
+        return string.Join("; ", directives);
+    }
 
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app)
     {
-        var policy = ContentSecurityPolicy(app.ApplicationServices.GetRequiredService<BrowserMonitoringSettings>().ConnectOrigins);
+        var monitoring = app.ApplicationServices.GetRequiredService<BrowserMonitoringSettings>();
+        var policy = ContentSecurityPolicy(monitoring.ConnectOrigins, monitoring.Sentry?.SecurityReportUrl);
         return app.Use(async (context, next) =>
         {
             // Set when the response starts, so error pages and redirects carry them too.

@@ -61,6 +61,8 @@ public sealed class AppHostFixture : IAsyncLifetime
             // Browser replays only for sessions with an error, so what arrives is deterministic.
             "Sentry:ReplaysSessionSampleRate=0",
             "Sentry:ReplaysOnErrorSampleRate=1.0",
+            // PostHog's session recording is off in Development unless asked for.
+            "PostHog:SessionRecording=true",
         ]);
 
         App = await builder.BuildAsync();

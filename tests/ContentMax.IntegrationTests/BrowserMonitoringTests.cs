@@ -37,6 +37,9 @@ public partial class BrowserMonitoringTests(AppHostFixture fixture) : IAsyncLife
         await Expect(Page.Locator("[data-status-of=sentry]")).ToContainTextAsync("on");
         var typed = "typed-secret-" + Guid.NewGuid().ToString("N")[..8];
         await Page.FillAsync("[data-sample=input]", typed);
+        // A call to the dashboard's own /api: its network details are recorded, of its headers only X-Request-Id.
+        await Page.EvaluateAsync(
+            "() => fetch('/api/replay-probe', { headers: { 'X-Request-Id': 'rid-replay-probe', 'X-Probe-Secret': 'probe-header-secret' } }).then(r => r.status)");
 
         await Page.ClickAsync("[data-monitoring-test=browser-error]");
 
@@ -81,6 +84,9 @@ public partial class BrowserMonitoringTests(AppHostFixture fixture) : IAsyncLife
         Assert.DoesNotContain("4111 1111", recording);
         Assert.DoesNotContain("ssn-number", recording);
         Assert.DoesNotContain("078-05-1120", recording);
+        Assert.Contains("\"x-request-id\":\"rid-replay-probe\"", recording);
+        Assert.DoesNotContain("probe-header-secret", recording);
+        Assert.DoesNotContain("\"content-type\":", recording);
 
         // PostHog hears of it too, linked to the Sentry event.
         await fixture.PostHog.WaitForAsync(p => p.AcceptedEvents.Any(e =>
@@ -95,6 +101,7 @@ public partial class BrowserMonitoringTests(AppHostFixture fixture) : IAsyncLife
         await Page.ClickAsync("[data-monitoring-test=dashboard-error]");
 
         await Expect(Page.Locator("[data-error-boundary=diagnostics]")).ToBeVisibleAsync();
+        await _browser.ScreenshotAsync("monitoring-check");
         var sentEvent = (await fixture.Sentry.WaitForItemAsync("event", i => i.Text.Contains("DashboardTestException"))).Json;
         Assert.Equal("dashboard", (string?)sentEvent["tags"]!["service"]);
         Assert.Equal("diagnostics", (string?)sentEvent["tags"]!["component"]);
@@ -151,14 +158,40 @@ public partial class BrowserMonitoringTests(AppHostFixture fixture) : IAsyncLife
     }
 
     [Fact]
+    public async Task PostHogRecording_MasksInputs_AndKeepsPrivateAndBlockedElementsOut()
+    {
+        await _browser.SignInAsync(_baseUrl, "/diagnostics");
+        await Expect(Page.Locator("[data-status-of=posthog]")).ToContainTextAsync("session recording on");
+        var typed = "typed-secret-" + Guid.NewGuid().ToString("N")[..8];
+
+        await Page.FillAsync("[data-sample=input]", typed);
+
+        // Recorded as an rrweb input event (source 5) with the value masked.
+        var recording = await Eventually.UntilAsync(
+            () => string.Concat(fixture.PostHog.AcceptedEvents
+                .Where(e => IsOperatorEvent(e, "$snapshot"))
+                .Select(PostHogRequest.SnapshotText)),
+            text => text.Contains("\"source\":5") && text.Contains("Replay privacy"),
+            TimeSpan.FromSeconds(30), text => $"No recorded input yet ({text.Length} characters of snapshots).");
+        Assert.Matches(MaskedInput(), recording);
+        Assert.DoesNotContain(typed, recording);
+        Assert.DoesNotContain("Masked: an element with class", recording);
+        Assert.DoesNotContain("Masked: an element with the attribute", recording);
+        Assert.DoesNotContain("4111 1111", recording);
+        Assert.DoesNotContain("078-05-1120", recording);
+        Assert.All(fixture.PostHog.Requests, r => Assert.DoesNotContain(typed, r.Body));
+    }
+
+    [Fact]
     public async Task SecurityHeaders_AreSent_AndNoPageBreaksTheContentSecurityPolicy()
     {
         using var client = fixture.Client("dashboard", key: null);
         using var response = await client.GetAsync("/signin");
         var csp = Header(response, "Content-Security-Policy");
-        Assert.Contains("script-src 'self';", csp);
+        Assert.Contains("script-src 'self' 'report-sample';", csp);
         Assert.Contains("frame-ancestors 'none'", csp);
         Assert.Contains("worker-src 'self' blob:", csp);
+        Assert.Contains($"report-uri {fixture.Sentry.BaseUrl}/api/{FakeSentryServer.ProjectId}/security/?sentry_key={FakeSentryServer.PublicKey}", csp);
         Assert.Contains("object-src 'none'", csp);
         Assert.DoesNotContain("unsafe-eval", csp);
         var connect = csp.Split(';').Select(d => d.Trim()).Single(d => d.StartsWith("connect-src ", StringComparison.Ordinal));
@@ -191,6 +224,27 @@ public partial class BrowserMonitoringTests(AppHostFixture fixture) : IAsyncLife
         Assert.Equal(SameSiteAttribute.Strict, session.SameSite);
     }
 
+    [Fact]
+    public async Task CspViolation_IsBlocked_AndReportedToSentry()
+    {
+        await _browser.SignInAsync(_baseUrl);
+        var marker = "injected" + Guid.NewGuid().ToString("N")[..8];
+
+        // What an injected inline script would do; the policy must stop it.
+        await Page.EvaluateAsync(
+            "marker => { const s = document.createElement('script'); s.textContent = `window.${marker} = true`; document.head.appendChild(s); }", marker);
+
+        var report = await Eventually.UntilAsync(
+            () => fixture.Sentry.SecurityReports.FirstOrDefault(r => r.ToJsonString().Contains(marker)),
+            r => r is not null, TimeSpan.FromSeconds(30), _ => $"No CSP report arrived; {fixture.Sentry.SecurityReports.Count} report(s) in all.");
+        Assert.False(await Page.EvaluateAsync<bool>($"() => window.{marker} === true"), "the inline script ran");
+        var violation = report!["csp-report"]!;
+        Assert.StartsWith("script-src", (string?)violation["effective-directive"] ?? (string?)violation["violated-directive"]);
+        Assert.StartsWith(_baseUrl, (string?)violation["document-uri"]);
+        Assert.Contains($"sentry_environment={AppHostFixture.SentryEnvironment}", (string?)report["query"]);
+        Assert.Contains(_browser.CspViolations, m => m.Contains("script-src", StringComparison.Ordinal));
+    }
+
     private static string Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? string.Join(",", values) : throw new Xunit.Sdk.XunitException($"No {name} header.");
 
@@ -205,6 +259,10 @@ public partial class BrowserMonitoringTests(AppHostFixture fixture) : IAsyncLife
     // rrweb replaces each masked character with '*'.
     [GeneratedRegex(@"\*{8,}")]
     private static partial Regex MaskedText();
+
+    // An rrweb input event whose text is all asterisks.
+    [GeneratedRegex("\"text\":\"\\*{8,}\"")]
+    private static partial Regex MaskedInput();
 
     // A blocked element keeps its class and size (rr_width, rr_height) and loses everything inside.
     [GeneratedRegex("\"class\":\"credit-card\",\"rr_width\":\"[0-9.]+px\"")]

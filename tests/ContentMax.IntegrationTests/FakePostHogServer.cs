@@ -16,8 +16,8 @@ namespace ContentMax.IntegrationTests;
 //   posthog-js sends them, or Content-Encoding) or base64 form data
 //   (?compression=base64, data=...), all decoded before they are recorded;
 // - flags: POST /flags (v2 answer, configurable) and the older /decide;
-// - remote config: GET /array/{token}/config, offering gzip-js compression as
-//   PostHog does;
+// - remote config: GET /array/{token}/config, offering gzip-js compression and
+//   session recording (to /s/) as PostHog does;
 // - CORS for the dashboard's browser.
 // Records every decoded body with the status it was answered with;
 // FailNextBatches(n) answers the next n batch requests with 500, as an
@@ -67,7 +67,8 @@ public sealed class FakePostHogServer : IAsyncDisposable
                 ["autocapture_opt_out"] = false,
                 ["capturePerformance"] = false,
                 ["autocaptureExceptions"] = false,
-                ["sessionRecording"] = false,
+                // Recording is allowed by the project; whether a page records is the client's choice.
+                ["sessionRecording"] = new JsonObject { ["endpoint"] = "/s/" },
                 ["heatmaps"] = false,
                 ["surveys"] = false,
                 ["defaultIdentifiedOnly"] = true,
@@ -145,6 +146,43 @@ public sealed record PostHogRequest(string Path, string Body, int Status, string
         JsonObject single => [single],
         _ => [],
     };
+
+    // A $snapshot event's rrweb events as JSON text, with the parts posthog-js
+    // compressed (marked cv "2024-10": full snapshots' data, and mutation fields
+    // of incremental ones, each a gzip stream as a latin-1 string) decompressed.
+    public static string SnapshotText(JsonObject snapshotEvent)
+    {
+        var events = snapshotEvent["properties"]?["$snapshot_data"] as JsonArray ?? [];
+        var decoded = new JsonArray();
+        foreach (var item in events.OfType<JsonObject>())
+        {
+            var copy = item.DeepClone().AsObject();
+            if (copy["cv"] is not null)
+            {
+                if (copy["data"] is JsonValue compressed && compressed.TryGetValue<string>(out var text))
+                {
+                    copy["data"] = Gunzip(text);
+                }
+                else if (copy["data"] is JsonObject fields)
+                {
+                    foreach (var (name, value) in fields.ToList())
+                    {
+                        if (value is JsonValue field && field.TryGetValue<string>(out var fieldText))
+                        {
+                            fields[name] = Gunzip(fieldText);
+                        }
+                    }
+                }
+            }
+
+            decoded.Add(copy);
+        }
+
+        return decoded.ToJsonString();
+
+        static JsonNode? Gunzip(string latin1) =>
+            JsonNode.Parse(HttpBodies.Decompress(new GZipStream(new MemoryStream(Encoding.Latin1.GetBytes(latin1)), CompressionMode.Decompress)));
+    }
 
     // The .NET client puts distinct_id on the event; posthog-js in its properties.
     public static string? DistinctId(JsonObject sentEvent) =>

@@ -22,6 +22,7 @@ public sealed class FakeSentryServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<SentryEnvelope> _envelopes = new();
+    private readonly ConcurrentQueue<JsonObject> _securityReports = new();
     private int _rejected;
 
     private FakeSentryServer(WebApplication app) => _app = app;
@@ -32,6 +33,10 @@ public sealed class FakeSentryServer : IAsyncDisposable
     public string Dsn => BaseUrl.Replace("http://", $"http://{PublicKey}@", StringComparison.Ordinal) + "/" + ProjectId;
 
     public IReadOnlyList<SentryEnvelope> Envelopes => [.. _envelopes];
+
+    // Browser security reports (CSP violations) posted to /api/{project}/security/,
+    // with the query the page's report-uri carried.
+    public IReadOnlyList<JsonObject> SecurityReports => [.. _securityReports];
 
     // Requests without the DSN's key (there should be none).
     public int Rejected => Volatile.Read(ref _rejected);
@@ -58,6 +63,20 @@ public sealed class FakeSentryServer : IAsyncDisposable
             var envelope = SentryEnvelope.Parse(project, raw);
             server._envelopes.Enqueue(envelope);
             return Results.Json(new { id = envelope.Header["event_id"]?.GetValue<string>() });
+        });
+
+        app.MapPost("/api/{project}/security", async (HttpContext context, string project) =>
+        {
+            if (context.Request.Query["sentry_key"] != PublicKey)
+            {
+                Interlocked.Increment(ref server._rejected);
+                return Results.Unauthorized();
+            }
+
+            var report = JsonNode.Parse(await HttpBodies.ReadDecompressedAsync(context.Request))!.AsObject();
+            report["query"] = context.Request.QueryString.Value;
+            server._securityReports.Enqueue(report);
+            return Results.Ok();
         });
 
         await app.StartAsync();

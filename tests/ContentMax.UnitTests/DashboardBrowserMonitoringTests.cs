@@ -78,6 +78,19 @@ public class DashboardBrowserMonitoringTests
     }
 
     [Fact]
+    public void Csp_ReportsViolationsToSentrysSecurityEndpoint()
+    {
+        var settings = Settings("Production", ("Sentry:Dsn", "https://publickey@sentry.example.test/prefix/456"), ("Sentry:Release", "contentmax@1.2.3"));
+
+        var csp = SecurityHeaders.ContentSecurityPolicy(settings.ConnectOrigins, settings.Sentry!.SecurityReportUrl);
+
+        Assert.EndsWith(
+            "; report-uri https://sentry.example.test/prefix/api/456/security/?sentry_key=publickey&sentry_environment=staging&sentry_release=contentmax%401.2.3",
+            csp);
+        Assert.Contains("script-src 'self' 'report-sample';", csp);
+    }
+
+    [Fact]
     public void PageConfig_CarriesTheOperatorsOpaqueId_AndCannotCloseItsScriptElement()
     {
         var settings = Settings("Production", ("Sentry:Dsn", Dsn), ("Sentry:Environment", "</script><script>alert(1)</script>"), ("PostHog:ProjectApiKey", "phc_key"));
