@@ -114,6 +114,11 @@ public sealed record BrowserSentrySettings(
             var dsn = new Uri(Dsn);
             var path = dsn.AbsolutePath.TrimEnd('/');
             var slash = path.LastIndexOf('/');
+            if (slash < 0 || slash == path.Length - 1 || string.IsNullOrEmpty(dsn.UserInfo))
+            {
+                throw new InvalidOperationException($"Sentry:Dsn (for {Origin}) is not a DSN: it needs a public key and a project id (https://KEY@HOST/PROJECT).");
+            }
+
             var query = $"sentry_key={Uri.EscapeDataString(Uri.UnescapeDataString(dsn.UserInfo.Split(':')[0]))}" +
                 $"&sentry_environment={Uri.EscapeDataString(Environment)}&sentry_release={Uri.EscapeDataString(Release)}";
             return $"{Origin}{path[..slash]}/api/{path[(slash + 1)..]}/security/?{query}";
