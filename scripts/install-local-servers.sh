@@ -1,21 +1,39 @@
 #!/usr/bin/env bash
 # Installs the servers that ContentMax runs as local processes when no container
 # runtime is available: PostgreSQL, Redis and RabbitMQ (with Erlang's epmd).
-# With --with-browser it also installs Chromium for the browser tests.
+# With --with-browser it also installs Chromium for the browser tests; with
+# --with-node, Node.js and npm, which the dashboard's build uses to bundle its
+# browser monitoring scripts; --only-node installs just those (the dashboard's
+# build runs that itself when they are missing).
 # Debian/Ubuntu only. Idempotent: installs only what is missing, and never
 # starts the distribution's own system services.
-#   scripts/install-local-servers.sh [--with-browser]
+#   scripts/install-local-servers.sh [--with-browser] [--with-node | --only-node]
 set -euo pipefail
 
 with_browser=0
-[ "${1:-}" = "--with-browser" ] && with_browser=1
+with_node=0
+servers=1
+for arg in "$@"; do
+  case "$arg" in
+    --with-browser) with_browser=1 ;;
+    --with-node) with_node=1 ;;
+    --only-node) with_node=1; servers=0 ;;
+    *) echo "install-local-servers: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 
 need=()
-[ -x /usr/lib/postgresql/15/bin/postgres ] || [ -n "$(ls /usr/lib/postgresql/*/bin/postgres 2>/dev/null)" ] || need+=(postgresql)
-command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
-[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need+=(rabbitmq-server)
+if [ "$servers" = 1 ]; then
+  [ -x /usr/lib/postgresql/15/bin/postgres ] || [ -n "$(ls /usr/lib/postgresql/*/bin/postgres 2>/dev/null)" ] || need+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+  [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need+=(rabbitmq-server)
+fi
 if [ "$with_browser" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
+if [ "$with_node" = 1 ]; then
+  command -v node >/dev/null 2>&1 || need+=(nodejs)
+  command -v npm >/dev/null 2>&1 || need+=(npm)
 fi
 
 if [ ${#need[@]} -eq 0 ]; then

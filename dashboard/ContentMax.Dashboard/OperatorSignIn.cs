@@ -37,6 +37,13 @@ public static class OperatorSignIn
                 options.LoginPath = SignInPath;
                 options.LogoutPath = "/signout";
             });
+        // The sign-in and sign-out forms' antiforgery cookie follows the same rule.
+        builder.Services.AddAntiforgery(options =>
+        {
+            options.Cookie.HttpOnly = true;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.SecurePolicy = secure;
+        });
         builder.Services.AddAuthorization();
         builder.Services.AddCascadingAuthenticationState();
         return builder;

@@ -7,6 +7,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddOperatorSignIn();
 builder.AddBackendClients();
+builder.AddBrowserMonitoring();
 builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddRadzenComponents();
@@ -14,6 +15,7 @@ builder.Services.AddSingleton<Runbooks>();
 
 var app = builder.Build();
 
+app.UseSecurityHeaders();
 app.MapDefaultEndpoints();
 app.UseAuthentication();
 app.UseAuthorization();

@@ -80,6 +80,13 @@ public sealed class AppHostFixture : IAsyncLifetime
             "Alerting:Receivers:3:Format=generic",
             $"Alerting:Receivers:3:Url={Webhooks.BaseUrl}/flaky",
             "Alerting:Receivers:3:Matchers:route=flaky",
+            // Server-side product events (the dashboard's feature_used) leave within half a second.
+            "PostHog:FlushInterval=00:00:00.500",
+            // Browser replays only for sessions with an error, so what arrives is deterministic.
+            "Sentry:ReplaysSessionSampleRate=0",
+            "Sentry:ReplaysOnErrorSampleRate=1.0",
+            // PostHog's session recording is off in Development unless asked for.
+            "PostHog:SessionRecording=true",
         ]);
 
         App = await builder.BuildAsync();

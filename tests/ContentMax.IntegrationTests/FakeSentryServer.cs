@@ -9,10 +9,12 @@ using Microsoft.Extensions.Logging;
 
 namespace ContentMax.IntegrationTests;
 
-// A local stand-in for Sentry's ingestion API: accepts what the real SDK sends
-// to POST /api/{project}/envelope/ (authenticated by the DSN's public key,
-// gzip/deflate/brotli per Content-Encoding) and records each envelope's raw,
-// decompressed bytes, parsed into its header and items.
+// A local stand-in for Sentry's ingestion API: accepts what the real SDKs send
+// to POST /api/{project}/envelope/ (authenticated by the DSN's public key in
+// X-Sentry-Auth or, from browsers, the sentry_key query parameter; gzip,
+// deflate or brotli per Content-Encoding; CORS for the dashboard's browser) and
+// records each envelope's raw, decompressed bytes, parsed into its header and
+// items (event, transaction, session, replay_event, replay_recording, ...).
 public sealed class FakeSentryServer : IAsyncDisposable
 {
     public const string PublicKey = "fakesentrypublickey";
@@ -20,6 +22,7 @@ public sealed class FakeSentryServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<SentryEnvelope> _envelopes = new();
+    private readonly ConcurrentQueue<JsonObject> _securityReports = new();
     private int _rejected;
 
     private FakeSentryServer(WebApplication app) => _app = app;
@@ -31,6 +34,10 @@ public sealed class FakeSentryServer : IAsyncDisposable
 
     public IReadOnlyList<SentryEnvelope> Envelopes => [.. _envelopes];
 
+    // Browser security reports (CSP violations) posted to /api/{project}/security/,
+    // with the query the page's report-uri carried.
+    public IReadOnlyList<JsonObject> SecurityReports => [.. _securityReports];
+
     // Requests without the DSN's key (there should be none).
     public int Rejected => Volatile.Read(ref _rejected);
 
@@ -41,6 +48,7 @@ public sealed class FakeSentryServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var server = new FakeSentryServer(app);
+        app.UseBrowserCors();
 
         app.MapPost("/api/{project}/envelope", async (HttpContext context, string project) =>
         {
@@ -55,6 +63,20 @@ public sealed class FakeSentryServer : IAsyncDisposable
             var envelope = SentryEnvelope.Parse(project, raw);
             server._envelopes.Enqueue(envelope);
             return Results.Json(new { id = envelope.Header["event_id"]?.GetValue<string>() });
+        });
+
+        app.MapPost("/api/{project}/security", async (HttpContext context, string project) =>
+        {
+            if (context.Request.Query["sentry_key"] != PublicKey)
+            {
+                Interlocked.Increment(ref server._rejected);
+                return Results.Unauthorized();
+            }
+
+            var report = JsonNode.Parse(await HttpBodies.ReadDecompressedAsync(context.Request))!.AsObject();
+            report["query"] = context.Request.QueryString.Value;
+            server._securityReports.Enqueue(report);
+            return Results.Ok();
         });
 
         await app.StartAsync();
@@ -137,6 +159,24 @@ public sealed record SentryEnvelopeItem(JsonObject Header, byte[] Payload)
     public string Type => Header["type"]?.GetValue<string>() ?? "";
     public string Text => Encoding.UTF8.GetString(Payload);
     public JsonObject Json => JsonNode.Parse(Payload)!.AsObject();
+
+    // A replay_recording payload is a JSON header line ({"segment_id":N}) and
+    // the rrweb events: a JSON array, zlib-compressed when the SDK's compression
+    // worker ran (it needs worker-src blob: in the page's CSP).
+    public bool RecordingCompressed => RecordingBody is [0x78, ..];
+
+    public string RecordingText => RecordingCompressed
+        ? Encoding.UTF8.GetString(HttpBodies.Decompress(new ZLibStream(new MemoryStream(RecordingBody), CompressionMode.Decompress)))
+        : Encoding.UTF8.GetString(RecordingBody);
+
+    private byte[] RecordingBody
+    {
+        get
+        {
+            var newline = Array.IndexOf(Payload, (byte)'\n');
+            return newline < 0 ? Payload : Payload[(newline + 1)..];
+        }
+    }
 }
 
 internal static class HttpBodies
@@ -171,7 +211,7 @@ internal static class HttpBodies
         }
     }
 
-    private static byte[] Decompress(Stream stream)
+    public static byte[] Decompress(Stream stream)
     {
         using (stream)
         {
