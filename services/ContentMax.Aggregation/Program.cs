@@ -17,6 +17,7 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.UseAuthentication();
+app.UseApiKeyRateLimits();
 app.UseAuthorization();
 app.MapMetricQueries();
 
