@@ -86,7 +86,9 @@ public sealed class ApiKeyAuthenticationHandler(
     {
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = $"Bearer realm=\"contentmax\", {HeaderName}";
-        var failure = Context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure?.Message;
+        // The authentication middleware keeps only successful results, so ask the
+        // handler (which caches its result per request) why this one failed.
+        var failure = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message;
         await WriteProblem(StatusCodes.Status401Unauthorized, "Unauthorized",
             failure ?? $"An API key is required: send it in the {HeaderName} header or as a Bearer token.");
     }
