@@ -41,6 +41,14 @@ public static class MessagingExtensions
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.Host(new Uri(connectionString), host => host.PublisherConfirmation = true);
+                if (quorum)
+                {
+                    // Stated explicitly rather than relying on which queue arguments
+                    // MassTransit copies from the consumer's queue.
+                    rabbit.SendTopology.ConfigureErrorSettings = queue => queue.SetQuorumQueue();
+                    rabbit.SendTopology.ConfigureDeadLetterSettings = queue => queue.SetQuorumQueue();
+                }
+
                 configureRabbit?.Invoke(context, rabbit);
                 rabbit.ConfigureEndpoints(context);
             });

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using ContentMax.Contracts;
 using Xunit.Abstractions;
 
 namespace ContentMax.IntegrationTests.Faults;
@@ -37,6 +38,9 @@ public class ErrorQueueReplayTests(FaultFixture fixture, ITestOutputHelper outpu
                 q => $"{q.Messages} messages in the error queue")).Messages;
             await Task.Delay(TimeSpan.FromSeconds(3));
             faulted = (await fixture.ErrorQueueAsync()).Messages;
+            // Messaging:QuorumQueues=true: both queues are quorum queues, or redeclaring them so would fail.
+            Assert.True(await fixture.IsQuorumQueueAsync(MessagingTopology.MetricsStorageQueue));
+            Assert.True(await fixture.IsQuorumQueueAsync(MessagingTopology.MetricsStorageQueue + "_error"));
             var dryRun = await ReplayAsync("--dry-run");
             output.WriteLine(dryRun.Output);
             Assert.Equal(0, dryRun.ExitCode);

@@ -104,6 +104,25 @@ public sealed class FaultFixture : IAsyncLifetime
         }
     }
 
+    // A queue's type cannot change: redeclaring a classic queue as quorum fails
+    // with PRECONDITION_FAILED, and succeeds only for a quorum queue.
+    public async Task<bool> IsQuorumQueueAsync(string queue)
+    {
+        var factory = new ConnectionFactory { Uri = new Uri(await ConnectionStringAsync("messaging")) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        try
+        {
+            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
+                arguments: new Dictionary<string, object?> { ["x-queue-type"] = "quorum" });
+            return true;
+        }
+        catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 406)
+        {
+            return false;
+        }
+    }
+
     public Task<(uint Messages, uint Consumers)> ErrorQueueAsync() => QueueAsync(MessagingTopology.MetricsStorageQueue + "_error");
 
     public async Task DisposeAsync()
