@@ -4,7 +4,8 @@ namespace ContentMax.AppHost;
 
 // The API keys, as secret AppHost parameters (Parameters:ingest-api-key, ...).
 // In Development a missing key falls back to a well-known dev key with a
-// warning; anywhere else it stops startup.
+// warning; anywhere else it stops startup. More keys, named and stored hashed,
+// go under ApiKeys:Keys (or in the file ApiKeys:KeysFile names); see README.
 public sealed record ApiKeys(
     IResourceBuilder<ParameterResource> Ingest,
     IResourceBuilder<ParameterResource> Read,
@@ -17,10 +18,13 @@ public static class ApiKeyExtensions
         builder.AddApiKey("read-api-key", "dev-read-key"),
         builder.AddApiKey("admin-api-key", "dev-admin-key"));
 
-    // Hands the keys to a service as ApiKeys__Ingest / __Read / __Admin.
-    public static IResourceBuilder<T> WithApiKeys<T>(this IResourceBuilder<T> resource, ApiKeys keys)
-        where T : IResourceWithEnvironment =>
+    // Hands the keys to a service as ApiKeys__Ingest / __Read / __Admin, with the
+    // AppHost's ApiKeys section (named, hashed keys under ApiKeys:Keys, and
+    // ApiKeys:KeysFile) and RateLimits section.
+    public static IResourceBuilder<ProjectResource> WithApiKeys(this IResourceBuilder<ProjectResource> resource, ApiKeys keys) =>
         resource
+            .WithForwardedSettings("ApiKeys")
+            .WithForwardedSettings("RateLimits")
             .WithEnvironment("ApiKeys__Ingest", keys.Ingest)
             .WithEnvironment("ApiKeys__Read", keys.Read)
             .WithEnvironment("ApiKeys__Admin", keys.Admin);

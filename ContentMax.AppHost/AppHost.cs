@@ -10,17 +10,24 @@ var apiKeys = builder.AddApiKeys();
 var schema = builder.AddProject<Projects.ContentMax_Schema>("metricsdb-schema")
     .WithReference(infrastructure.MetricsDb).WaitFor(infrastructure.MetricsDb);
 
-// Ingestion: HTTP → validation → one broker message per batch.
+// Ingestion: HTTP → validation → one broker message per batch. Redis shares the
+// per-key rate limits between replicas, but ingestion does not wait for it: with
+// Redis down, ingestion still starts and limits each key per instance.
 var ingestion = builder.AddProject<Projects.ContentMax_Ingestion>("ingestion")
     .WithServicePort(5181)
+    .WithConfiguredReplicas("Ingestion")
     .WithReference(infrastructure.Messaging).WaitFor(infrastructure.Messaging)
+    .WithReference(infrastructure.Cache)
     .WithApiKeys(apiKeys)
+    .WithForwardedSettings("Ingestion")
+    .WithForwardedSettings("Messaging")
     .WithMonitoringTools();
 
 // Aggregation: broker → Postgres (raw rows, rollups, Datadog outbox), the metrics query API (cached in Redis),
 // forwarding to Datadog, and alert rules, SLOs and webhook notifications.
 var aggregation = builder.AddProject<Projects.ContentMax_Aggregation>("aggregation")
     .WithServicePort(5182)
+    .WithConfiguredReplicas("Aggregation")
     .WithReference(infrastructure.MetricsDb).WaitFor(infrastructure.MetricsDb)
     .WithReference(infrastructure.Cache).WaitFor(infrastructure.Cache)
     .WithReference(infrastructure.Messaging).WaitFor(infrastructure.Messaging)
@@ -30,6 +37,7 @@ var aggregation = builder.AddProject<Projects.ContentMax_Aggregation>("aggregati
     .WithForwardedSettings("Datadog")
     .WithForwardedSettings("Alerting")
     .WithForwardedSettings("Retention")
+    .WithForwardedSettings("Messaging")
     .WithMonitoringTools();
 
 // Dashboard: the operators' web app, reading from aggregation and health-probe.
@@ -52,6 +60,7 @@ var healthProbe = builder.AddProject<Projects.ContentMax_HealthProbe>("health-pr
     .WaitForCompletion(schema)
     .WithApiKeys(apiKeys)
     .WithForwardedSettings("HealthProbe")
+    .WithForwardedSettings("Messaging")
     .WithMonitoringTools();
 
 dashboard.WithReference(healthProbe);

@@ -31,6 +31,7 @@ public static class Extensions
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        builder.AddApiKeyFile();
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.AddErrorTracking();

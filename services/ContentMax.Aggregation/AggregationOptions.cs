@@ -20,4 +20,23 @@ public sealed class AggregationOptions
     // How often the shards of closed rollup buckets are merged into one row.
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan CompactionInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    // A message that fails for any reason other than an unreachable database (a
+    // bug, a broken migration) is retried this many times with backoff, then
+    // moved to metrics-storage_error, from where `replay-errors` returns it once
+    // the cause is fixed.
+    [Range(0, 100)]
+    public int RetryLimit { get; set; } = 5;
+
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan RetryMinInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan RetryMaxInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    // While the database is unreachable a message is retried for as long as the
+    // outage lasts (days), never given up to the error queue; this caps the
+    // wait between attempts, and so how long storage lags behind a recovery.
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan OutageRetryMaxInterval { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -1,6 +1,7 @@
 using ContentMax.Aggregation.Storage;
 using ContentMax.Contracts;
 using MassTransit;
+using Microsoft.Extensions.Options;
 
 namespace ContentMax.Aggregation;
 
@@ -41,14 +42,33 @@ public sealed class MetricsBatchReceivedConsumerDefinition : ConsumerDefinition<
         IConsumerConfigurator<MetricsBatchReceivedConsumer> consumer, IRegistrationContext context)
     {
         endpoint.PrefetchCount = 8;
-        // Database outages are retried with backoff for a few minutes before a
-        // message is given up to the error queue; invalid messages go there at once.
+        var settings = context.GetRequiredService<IOptions<AggregationOptions>>().Value;
+
+        // Outer: any failure other than an outage (a bug, a broken migration) is
+        // retried a few times, then the message goes to metrics-storage_error with
+        // its reason; `replay-errors` moves it back once the cause is fixed.
+        // Invalid messages go there at once: retrying cannot fix them.
         endpoint.UseMessageRetry(retry =>
         {
-            retry.Exponential(12, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500));
+            retry.Exponential(settings.RetryLimit, settings.RetryMinInterval, settings.RetryMaxInterval, settings.RetryMinInterval);
             retry.Ignore<InvalidMetricsMessageException>();
         });
+
+        // Inner: an unreachable database is retried with backoff for as long as
+        // the outage lasts, so a database restart sends nothing to the error
+        // queue. The message stays unacknowledged in RabbitMQ meanwhile: if this
+        // instance dies, the broker hands it to another. Delayed redelivery
+        // would free the consumer, but needs the broker's delayed-exchange
+        // plugin or a scheduler; in-memory retry needs neither.
+        endpoint.UseMessageRetry(retry =>
+        {
+            retry.Exponential(OutageRetryLimit, TimeSpan.FromMilliseconds(200), settings.OutageRetryMaxInterval, TimeSpan.FromMilliseconds(200));
+            retry.Handle<Exception>(DatabaseOutage.IsOutage);
+        });
     }
+
+    // At the default 10 s cap, about six days of attempts.
+    private const int OutageRetryLimit = 50_000;
 }
 
 public sealed class InvalidMetricsMessageException(IReadOnlyList<MetricError> errors)

@@ -23,6 +23,7 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.UseAuthentication();
+app.UseApiKeyRateLimits();
 app.UseAuthorization();
 app.MapMetricQueries();
 app.MapAlerts();

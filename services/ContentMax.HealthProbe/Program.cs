@@ -14,6 +14,7 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.UseAuthentication();
+app.UseApiKeyRateLimits();
 app.UseAuthorization();
 app.MapHealthApi();
 

@@ -25,9 +25,11 @@ public static class IngestionServiceExtensions
     // Ingestion declares the storage queue and binds it to the message's exchange
     // itself. Without this, metrics published before the aggregation service
     // first started would reach an exchange with no queue and vanish after a 202.
-    public static void BindMetricsStorageQueue(this IRabbitMqBusFactoryConfigurator rabbit) =>
+    // It is declared with the same queue type (Messaging:QuorumQueues) as the consumer's.
+    public static void BindMetricsStorageQueue(this IRabbitMqBusFactoryConfigurator rabbit, IConfiguration configuration) =>
         rabbit.Publish<MetricsBatchReceived>(publish =>
-            publish.BindQueue(MessagingTopology.MetricsStorageQueue, MessagingTopology.MetricsStorageQueue));
+            publish.BindQueue(MessagingTopology.MetricsStorageQueue, MessagingTopology.MetricsStorageQueue,
+                queue => queue.SetConfiguredQueueType(configuration)));
 }
 
 internal sealed class IngestCorsSetup(IOptions<IngestionOptions> options)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using ContentMax.Contracts;
 using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.RateLimiting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -21,7 +22,8 @@ public static class MetricIngestionEndpoints
             // the handler answers them with a problem that says what to send.
             .WithSummary("Accepts one metric or an array of up to 1000 (application/json or text/plain); answers 202 once the broker has them.")
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
         return app;
     }
@@ -74,6 +76,12 @@ public static class MetricIngestionEndpoints
             if (!parsed.IsValid)
             {
                 return Invalid(parsed);
+            }
+
+            // The key's metrics-per-second limit; its requests-per-second limit was checked before the body was read.
+            if (await request.HttpContext.CheckRateLimitAsync(RateLimitKind.Metrics, parsed.Points.Length) is { } limited)
+            {
+                return limited;
             }
 
             try

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using ContentMax.ServiceDefaults;
 
 namespace ContentMax.IntegrationTests;
 
@@ -71,5 +72,96 @@ public class ApiKeyTests(AppHostFixture fixture)
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/alive")).StatusCode);
         var openApi = await client.GetStringAsync("/openapi/v1.json");
         Assert.Contains("/api/metrics", openApi);
+    }
+}
+
+// Named keys, the reloadable keys file, and keeping presented keys out of
+// everything a service writes.
+[Collection(AppHostCollection.Name)]
+public class NamedApiKeyTests(AppHostFixture fixture)
+{
+    private static StringContent Metric(string name) => new($$"""{"metric":"{{name}}","value":1}""", Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task ANamedKeyConfiguredByItsHash_WorksForItsRoleOnly()
+    {
+        using var partner = fixture.Client("ingestion", AppHostFixture.PartnerKey);
+        Assert.Equal(HttpStatusCode.Accepted, (await partner.PostAsync("/api/metrics", Metric(MetricsApi.UniqueName()))).StatusCode);
+
+        using var reader = fixture.Client("aggregation", AppHostFixture.PartnerKey);
+        Assert.Equal(HttpStatusCode.Forbidden, (await reader.GetAsync("/api/metrics?period=1h")).StatusCode);
+    }
+
+    [Fact]
+    public async Task KeysFile_AddsAndRevokesKeys_WithoutARestart()
+    {
+        var rotated = "test-rotated-key-" + Guid.NewGuid().ToString("N")[..8];
+        using var oldReader = fixture.Client("aggregation", AppHostFixture.FileKey);
+        using var newReader = fixture.Client("aggregation", rotated);
+        using var newWriter = fixture.Client("ingestion", rotated);
+        Assert.Equal(HttpStatusCode.OK, (await oldReader.GetAsync("/api/metrics?period=1h")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await newReader.GetAsync("/api/metrics?period=1h")).StatusCode);
+
+        await fixture.WriteKeysFileAsync(("file-reader-2", ApiRoles.Read, rotated));
+        try
+        {
+            await Eventually.UntilAsync(async () => (
+                    Old: (await oldReader.GetAsync("/api/metrics?period=1h")).StatusCode,
+                    New: (await newReader.GetAsync("/api/metrics?period=1h")).StatusCode,
+                    Ingest: (await newWriter.PostAsync("/api/metrics", Metric(MetricsApi.UniqueName()))).StatusCode),
+                s => s == (HttpStatusCode.Unauthorized, HttpStatusCode.OK, HttpStatusCode.Forbidden),
+                TimeSpan.FromSeconds(15),
+                s => $"after rewriting the keys file: old key {s.Old}, new key {s.New} (and {s.Ingest} on ingestion)",
+                TimeSpan.FromMilliseconds(250));
+        }
+        finally
+        {
+            await fixture.WriteKeysFileAsync(("file-reader", ApiRoles.Read, AppHostFixture.FileKey));
+        }
+
+        await Eventually.UntilAsync(async () => (await oldReader.GetAsync("/api/metrics?period=1h")).StatusCode,
+            s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(15), s => $"the restored key still answers {s}");
+    }
+
+    [Fact]
+    public async Task AnInvalidKey_NeverAppearsInResponses_Logs_OrSentry()
+    {
+        var presented = "sk-invalid-" + Guid.NewGuid().ToString("N");
+        var probe = MetricsApi.UniqueName("keyprobe");
+        await using var ingestionLogs = ResourceLogs.Capture(fixture.App, "ingestion");
+        await using var aggregationLogs = ResourceLogs.Capture(fixture.App, "aggregation");
+        var bodies = new List<string>();
+
+        using (var header = fixture.Client("ingestion", presented))
+        {
+            var response = await header.PostAsync($"/api/metrics?probe={probe}", Metric(probe));
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            bodies.Add(await response.Content.ReadAsStringAsync() + response.Headers);
+        }
+
+        using (var anonymous = fixture.Client("ingestion", key: null))
+        {
+            var response = await anonymous.PostAsync($"/api/metrics?key={presented}&probe={probe}", Metric(probe));
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            bodies.Add(await response.Content.ReadAsStringAsync() + response.Headers);
+        }
+
+        using (var bearer = fixture.Client("aggregation", key: null))
+        {
+            bearer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", presented);
+            var response = await bearer.GetAsync($"/api/metrics?period=1h&probe={probe}");
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            var problem = await response.ProblemAsync();
+            Assert.Equal("The API key is not valid.", problem["detail"]!.GetValue<string>());
+            bodies.Add(problem.ToJsonString() + response.Headers);
+        }
+
+        // Each request is a Sentry transaction (sample rate 1.0 in tests); wait for them.
+        await fixture.Sentry.WaitForItemAsync("transaction", i => i.Text.Contains(probe));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        Assert.All(bodies, body => Assert.DoesNotContain(presented, body));
+        Assert.DoesNotContain(ingestionLogs.Lines.Concat(aggregationLogs.Lines), line => line.Contains(presented, StringComparison.Ordinal));
+        Assert.DoesNotContain(fixture.Sentry.Envelopes, envelope => envelope.Text.Contains(presented, StringComparison.Ordinal));
     }
 }

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using ContentMax.ServiceDefaults;
 
 namespace ContentMax.IntegrationTests;
 
@@ -11,9 +12,22 @@ public sealed class AppHostFixture : IAsyncLifetime
     public const string ReadKey = "test-read-key";
     public const string AdminKey = "test-admin-key";
 
+    // A named ingest key, configured only by its hash, and one with low limits.
+    public const string PartnerKey = "test-partner-key-5b0c";
+    public const string ThrottledKey = "test-throttled-key-93ad";
+    public const int ThrottledRequestsPerSecond = 5;
+    public const int ThrottledMetricsPerSecond = 50;
+
+    // A read key in the reloadable keys file (ApiKeys:KeysFile).
+    public const string FileKey = "test-file-key-1e44";
+
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "contentmax-tests-" + Guid.NewGuid().ToString("N")[..12]);
 
     public DistributedApplication App { get; private set; } = null!;
+
+    public string KeysFile => Path.Combine(_dataDirectory + "-keys", "api-keys.json");
+
+    public string DataDirectory => _dataDirectory;
 
     public FakeDatadogIntake Datadog { get; private set; } = null!;
 
@@ -34,6 +48,8 @@ public sealed class AppHostFixture : IAsyncLifetime
         Sentry = await FakeSentryServer.StartAsync();
         PostHog = await FakePostHogServer.StartAsync();
         Webhooks = await FakeWebhookReceiver.StartAsync();
+        Directory.CreateDirectory(Path.GetDirectoryName(KeysFile)!);
+        await WriteKeysFileAsync(("file-reader", ApiRoles.Read, FileKey));
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ContentMax_AppHost>(
         [
             "Infrastructure:Mode=local",
@@ -46,6 +62,13 @@ public sealed class AppHostFixture : IAsyncLifetime
             $"Parameters:ingest-api-key={IngestKey}",
             $"Parameters:read-api-key={ReadKey}",
             $"Parameters:admin-api-key={AdminKey}",
+            "ApiKeys:Keys:partner:Role=ingest",
+            $"ApiKeys:Keys:partner:Hash={ApiKeyHash.HexOf(PartnerKey)}",
+            "ApiKeys:Keys:throttled:Role=ingest",
+            $"ApiKeys:Keys:throttled:Hash={ApiKeyHash.HexOf(ThrottledKey)}",
+            $"RateLimits:Keys:throttled:RequestsPerSecond={ThrottledRequestsPerSecond}",
+            $"RateLimits:Keys:throttled:MetricsPerSecond={ThrottledMetricsPerSecond}",
+            $"ApiKeys:KeysFile={KeysFile}",
             // Probe fast, so status changes show within a couple of seconds.
             "HealthProbe:Interval=00:00:01",
             "HealthProbe:Timeout=00:00:02",
@@ -98,6 +121,16 @@ public sealed class AppHostFixture : IAsyncLifetime
         }
     }
 
+    // Replaces the keys file; every service reloads it within a second or so.
+    public Task WriteKeysFileAsync(params (string Name, string Role, string Key)[] keys)
+    {
+        var entries = string.Join(",", keys.Select(k => $$"""  "{{k.Name}}": { "Role": "{{k.Role}}", "Hash": "{{ApiKeyHash.HexOf(k.Key)}}" }"""));
+        var temporary = KeysFile + ".tmp";
+        File.WriteAllText(temporary, $$"""{ "ApiKeys": { "Keys": { {{entries}} } } }""");
+        File.Move(temporary, KeysFile, overwrite: true);
+        return Task.CompletedTask;
+    }
+
     public HttpClient Client(string service, string? key)
     {
         var client = App.CreateHttpClient(service, "http");
@@ -123,6 +156,7 @@ public sealed class AppHostFixture : IAsyncLifetime
         await Webhooks.DisposeAsync();
         try
         {
+            Directory.Delete(Path.GetDirectoryName(KeysFile)!, recursive: true);
             Directory.Delete(_dataDirectory, recursive: true);
         }
         catch (IOException)

@@ -1,6 +1,5 @@
+using System.Diagnostics;
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
@@ -16,7 +15,8 @@ namespace ContentMax.ServiceDefaults;
 // API keys with roles. A request carries its key in X-Api-Key or
 // "Authorization: Bearer"; browser beacons, which cannot set headers, may put an
 // ingest key in ?key=. No key or an unknown key is 401, the wrong role is 403.
-// Keys are held only as SHA-256 hashes and compared in constant time.
+// Keys are held only as SHA-256 hashes and compared in constant time. The
+// principal carries the key's configured name, never the key.
 public static class ApiRoles
 {
     public const string Ingest = "ingest";
@@ -24,26 +24,13 @@ public static class ApiRoles
     public const string Admin = "admin";
 }
 
-public sealed class ApiKeyOptions
+public static class ApiKeyClaims
 {
-    public const string SectionName = "ApiKeys";
+    // The key's configured name (also the principal's Name).
+    public const string KeyName = "contentmax:api_key";
 
-    // Each role takes one key or several separated by commas, so a key can be
-    // rotated by adding the new one before removing the old.
-    public string? Ingest { get; set; }
-    public string? Read { get; set; }
-    public string? Admin { get; set; }
-
-    internal IEnumerable<(string Role, string Key)> Keys()
-    {
-        foreach (var (role, value) in new[] { (ApiRoles.Ingest, Ingest), (ApiRoles.Read, Read), (ApiRoles.Admin, Admin) })
-        {
-            foreach (var key in (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                yield return (role, key);
-            }
-        }
-    }
+    // The role the key was configured with; rate limits default per role.
+    public const string KeyRole = "contentmax:api_key_role";
 }
 
 public sealed class ApiKeyAuthenticationHandler(
@@ -66,11 +53,14 @@ public sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        var roles = keyRing.RolesFor(presented);
-        if (roles.Count == 0)
+        var identity = keyRing.Find(presented);
+        if (identity is null)
         {
+            // The message goes into the 401 problem: it never repeats the key.
             return Task.FromResult(AuthenticateResult.Fail("The API key is not valid."));
         }
+
+        var roles = identity.Roles;
 
         if (fromQuery)
         {
@@ -83,7 +73,11 @@ public sealed class ApiKeyAuthenticationHandler(
             }
         }
 
-        var claims = roles.Select(r => new Claim(ClaimTypes.Role, r)).Append(new Claim(ClaimTypes.Name, "api-key"));
+        Activity.Current?.SetTag("contentmax.api_key", identity.Name);
+        var claims = roles.Select(r => new Claim(ClaimTypes.Role, r))
+            .Append(new Claim(ClaimTypes.Name, identity.Name))
+            .Append(new Claim(ApiKeyClaims.KeyName, identity.Name))
+            .Append(new Claim(ApiKeyClaims.KeyRole, identity.Role));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
     }
@@ -92,7 +86,9 @@ public sealed class ApiKeyAuthenticationHandler(
     {
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = $"Bearer realm=\"contentmax\", {HeaderName}";
-        var failure = Context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure?.Message;
+        // The authentication middleware keeps only successful results, so ask the
+        // handler (which caches its result per request) why this one failed.
+        var failure = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message;
         await WriteProblem(StatusCodes.Status401Unauthorized, "Unauthorized",
             failure ?? $"An API key is required: send it in the {HeaderName} header or as a Bearer token.");
     }
@@ -136,58 +132,18 @@ public sealed class ApiKeyAuthenticationHandler(
     }
 }
 
-// The configured keys, kept as hashes.
-public sealed class ApiKeyRing
-{
-    private readonly (byte[] Hash, string Role)[] _entries;
-
-    public ApiKeyRing(IOptions<ApiKeyOptions> options)
-    {
-        _entries = options.Value.Keys().Select(k => (Hash(k.Key), k.Role)).ToArray();
-    }
-
-    public IReadOnlyCollection<string> Roles => _entries.Select(e => e.Role).Distinct().ToArray();
-
-    public List<string> RolesFor(string presented)
-    {
-        var hash = Hash(presented);
-        var roles = new List<string>(2);
-        // Every entry is compared, matched or not, so timing says nothing about which key is close.
-        foreach (var (entryHash, role) in _entries)
-        {
-            if (CryptographicOperations.FixedTimeEquals(hash, entryHash) && !roles.Contains(role))
-            {
-                roles.Add(role);
-            }
-        }
-
-        // An admin key can also read.
-        if (roles.Contains(ApiRoles.Admin) && !roles.Contains(ApiRoles.Read))
-        {
-            roles.Add(ApiRoles.Read);
-        }
-
-        return roles;
-    }
-
-    private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
-}
-
 public static class ApiKeyAuthenticationExtensions
 {
-    // Adds API-key authentication and one authorization policy per role. The
-    // roles a service serves must have at least one key, or startup fails.
+    // Adds API-key authentication, one authorization policy per role, and the
+    // per-key rate limits. The roles a service serves must have at least one
+    // key, or startup fails.
     public static IHostApplicationBuilder AddApiKeyAuthentication(this IHostApplicationBuilder builder, params string[] requiredRoles)
     {
         builder.Services.AddOptions<ApiKeyOptions>()
             .BindConfiguration(ApiKeyOptions.SectionName)
-            .Validate(o =>
-            {
-                var present = o.Keys().Select(k => k.Role).ToHashSet();
-                return requiredRoles.All(present.Contains);
-            }, $"Missing API keys: this service needs keys for the roles [{string.Join(", ", requiredRoles)}]. " +
-               "Set ApiKeys__Ingest / ApiKeys__Read / ApiKeys__Admin (the AppHost passes its ingest-api-key, read-api-key and admin-api-key parameters).")
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ApiKeyOptions>>(sp =>
+            new ApiKeyOptionsValidator(requiredRoles, sp.GetRequiredService<ILogger<ApiKeyOptionsValidator>>()));
 
         builder.Services.AddSingleton<ApiKeyRing>();
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
@@ -196,6 +152,21 @@ public static class ApiKeyAuthenticationExtensions
             .AddPolicy(ApiRoles.Ingest, p => p.RequireRole(ApiRoles.Ingest))
             .AddPolicy(ApiRoles.Read, p => p.RequireRole(ApiRoles.Read))
             .AddPolicy(ApiRoles.Admin, p => p.RequireRole(ApiRoles.Admin));
+        builder.AddApiKeyRateLimits();
+        return builder;
+    }
+
+    // ApiKeys:KeysFile names a JSON settings file (same shape as appsettings:
+    // {"ApiKeys":{"Keys":{...}},"RateLimits":{"Keys":{...}}}) that is reloaded
+    // when it changes. It is added for every service, so the dashboard's
+    // sign-in sees the same keys.
+    public static IHostApplicationBuilder AddApiKeyFile(this IHostApplicationBuilder builder)
+    {
+        if (builder.Configuration[$"{ApiKeyOptions.SectionName}:{nameof(ApiKeyOptions.KeysFile)}"] is { Length: > 0 } path)
+        {
+            builder.Configuration.AddJsonFile(Path.GetFullPath(path, builder.Environment.ContentRootPath), optional: true, reloadOnChange: true);
+        }
+
         return builder;
     }
 }

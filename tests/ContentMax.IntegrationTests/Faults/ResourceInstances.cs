@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace ContentMax.IntegrationTests.Faults;
+
+// A resource with replicas has one instance per replica, each with its own id
+// (aggregation-abcd1234), state, health and process.
+public static class ResourceInstances
+{
+    public static bool IsHealthy(ResourceEvent instance) =>
+        instance.Snapshot.State?.Text == KnownResourceStates.Running && instance.Snapshot.HealthStatus == HealthStatus.Healthy;
+
+    public static bool HasExited(ResourceEvent instance) =>
+        instance.Snapshot.State?.Text is { } state
+        && (state == KnownResourceStates.Exited || state == KnownResourceStates.Finished || state == KnownResourceStates.FailedToStart);
+
+    // Waits until at least `count` instances of the resource satisfy `ready`;
+    // returns the latest snapshot of every instance.
+    public static async Task<List<ResourceEvent>> WaitForInstancesAsync(this DistributedApplication app, string resource, int count,
+        Func<ResourceEvent, bool> ready, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        var latest = new Dictionary<string, ResourceEvent>();
+        try
+        {
+            await foreach (var update in app.ResourceNotifications.WatchAsync(cancel.Token))
+            {
+                if (update.Resource.Name != resource) continue;
+                latest[update.ResourceId] = update;
+                if (latest.Values.Count(ready) >= count) return [.. latest.Values];
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        throw new TimeoutException($"{resource}: wanted {count} instance(s) ready within {timeout}; saw " +
+            string.Join(", ", latest.Values.Select(i => $"{i.ResourceId} {i.Snapshot.State?.Text}/{i.Snapshot.HealthStatus}")));
+    }
+
+    public static int ProcessId(ResourceEvent instance)
+    {
+        var pid = instance.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value;
+        return pid is null
+            ? throw new InvalidOperationException($"{instance.ResourceId} has no executable.pid; its properties: " +
+                string.Join(", ", instance.Snapshot.Properties.Select(p => p.Name)))
+            : int.Parse(pid.ToString()!, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    // SIGKILL to the process and everything it started: no shutdown hooks, no
+    // acknowledgements, no flushing, as when a machine dies.
+    public static void KillTree(int pid)
+    {
+        foreach (var id in Descendants(pid).Prepend(pid).ToList())
+        {
+            try
+            {
+                using var process = Process.GetProcessById(id);
+                process.Kill(); // SIGKILL on Unix.
+            }
+            catch (ArgumentException)
+            {
+                // Already gone.
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
+    }
+
+    public static async Task RestartExitedAsync(this DistributedApplication app, string resource, int count, TimeSpan timeout)
+    {
+        var exited = (await app.WaitForInstancesAsync(resource, count, HasExited, timeout)).Where(HasExited).ToList();
+        foreach (var instance in exited)
+        {
+            var result = await app.ResourceCommands.ExecuteCommandAsync(instance.ResourceId, KnownResourceCommands.StartCommand);
+            Assert.True(result.Success, $"starting {instance.ResourceId} failed: {result.Message}");
+        }
+
+        await app.WaitForInstancesAsync(resource, count, IsHealthy, timeout);
+    }
+
+    public static async Task StopAsync(this DistributedApplication app, string resource, TimeSpan timeout)
+    {
+        var result = await app.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand);
+        Assert.True(result.Success, $"stopping {resource} failed: {result.Message}");
+        await app.WaitForInstancesAsync(resource, 1, HasExited, timeout);
+    }
+
+    public static async Task StartAsync(this DistributedApplication app, string resource, TimeSpan timeout)
+    {
+        var result = await app.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand);
+        Assert.True(result.Success, $"starting {resource} failed: {result.Message}");
+        await app.WaitForInstancesAsync(resource, 1, IsHealthy, timeout);
+    }
+
+    private static IEnumerable<int> Descendants(int pid)
+    {
+        var children = new List<int>();
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                try
+                {
+                    children.AddRange(File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse));
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+
+        return children.Concat(children.SelectMany(Descendants));
+    }
+}
