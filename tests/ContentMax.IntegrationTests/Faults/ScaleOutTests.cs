@@ -50,7 +50,11 @@ public class ScaleOutTests(FaultFixture fixture, ITestOutputHelper output)
         output.WriteLine($"Evaluator {first.Holder} killed; {next.Holder} took over.");
         Assert.Equal(1, await LockHoldersAsync(rows));
 
-        await fixture.App.RestartExitedAsync("aggregation", FaultFixture.Replicas, TimeSpan.FromMinutes(2));
+        // Bring the killed replica back; the evaluator stays where it is.
+        var killed = (await fixture.App.WaitForInstancesAsync("aggregation", 1, ResourceInstances.HasExited, TimeSpan.FromMinutes(1)))
+            .Single(ResourceInstances.HasExited);
+        var started = await fixture.App.ResourceCommands.ExecuteCommandAsync(killed.ResourceId, KnownResourceCommands.StartCommand);
+        Assert.True(started.Success, started.Message);
         await fixture.WaitForAllHealthyAsync(TimeSpan.FromMinutes(2));
         var settled = await EvaluatorAsync(rows);
         Assert.Equal(next.Holder, settled.Holder);
