@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using ContentMax.Contracts;
-using MassTransit;
 
 namespace ContentMax.IntegrationTests;
 
@@ -310,18 +309,5 @@ public class AlertingTests(AppHostFixture fixture)
         Assert.Equal(body["evaluator"]!["holder"]!.GetValue<string>(), later!["evaluator"]!["holder"]!.GetValue<string>());
     }
 
-    private async Task PublishAsync(HealthStatusChanged message)
-    {
-        var connection = await fixture.ConnectionStringAsync("messaging");
-        var bus = Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(new Uri(connection)));
-        await bus.StartAsync();
-        try
-        {
-            await bus.Publish(message);
-        }
-        finally
-        {
-            await bus.StopAsync();
-        }
-    }
+    private Task PublishAsync(HealthStatusChanged message) => Broker.PublishAsync(fixture, message);
 }

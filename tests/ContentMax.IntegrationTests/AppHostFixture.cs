@@ -52,16 +52,7 @@ public sealed class AppHostFixture : IAsyncLifetime
         await WriteKeysFileAsync(("file-reader", ApiRoles.Read, FileKey));
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ContentMax_AppHost>(
         [
-            "Infrastructure:Mode=local",
-            $"Infrastructure:DataDirectory={_dataDirectory}",
-            "Infrastructure:Ports:Postgres=0",
-            "Infrastructure:Ports:Redis=0",
-            "Infrastructure:Ports:RabbitMq=0",
-            "Infrastructure:Ports:RabbitMqDistribution=0",
-            "Infrastructure:Ports:Epmd=0",
-            $"Parameters:ingest-api-key={IngestKey}",
-            $"Parameters:read-api-key={ReadKey}",
-            $"Parameters:admin-api-key={AdminKey}",
+            .. LocalAppHostArgs.For(_dataDirectory, IngestKey, ReadKey, AdminKey),
             "ApiKeys:Keys:partner:Role=ingest",
             $"ApiKeys:Keys:partner:Hash={ApiKeyHash.HexOf(PartnerKey)}",
             "ApiKeys:Keys:throttled:Role=ingest",

@@ -1,6 +1,5 @@
 using System.Text;
 using ContentMax.Contracts;
-using MassTransit;
 using RabbitMQ.Client;
 
 namespace ContentMax.IntegrationTests;
@@ -11,20 +10,7 @@ public class DirectPublishTests(AppHostFixture fixture)
 {
     private readonly HttpClient _aggregation = fixture.Client("aggregation", AppHostFixture.ReadKey);
 
-    private async Task PublishAsync(MetricsBatchReceived message)
-    {
-        var connection = await fixture.ConnectionStringAsync("messaging");
-        var bus = Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(new Uri(connection)));
-        await bus.StartAsync();
-        try
-        {
-            await bus.Publish(message);
-        }
-        finally
-        {
-            await bus.StopAsync();
-        }
-    }
+    private Task PublishAsync(MetricsBatchReceived message) => Broker.PublishAsync(fixture, message);
 
     private static MetricPoint Point(string name, double value) => new()
     {

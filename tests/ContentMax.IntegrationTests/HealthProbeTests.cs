@@ -282,7 +282,7 @@ public class HealthProbeTests(AppHostFixture fixture, ITestOutputHelper output)
     public async Task WhilePostgresHangs_ApiHealthStaysFast_AndTurnsUnhealthy()
     {
         await WaitForBaselineAsync();
-        var frozen = ProcessTree(PostgresPid());
+        var frozen = Faults.ResourceInstances.ProcessTree(PostgresPid());
         var stopwatch = Stopwatch.StartNew();
         Signal(frozen, "STOP");
         try
@@ -317,7 +317,7 @@ public class HealthProbeTests(AppHostFixture fixture, ITestOutputHelper output)
         finally
         {
             // Everything that was frozen, and anything that appeared since.
-            Signal(frozen.Union(ProcessTree(PostgresPid())).ToList(), "CONT");
+            Signal(frozen.Union(Faults.ResourceInstances.ProcessTree(PostgresPid())).ToList(), "CONT");
         }
 
         await WaitForAsync((s, b) => s == HttpStatusCode.OK && Check(b, "database") == "healthy", "database back");
@@ -395,8 +395,6 @@ public class HealthProbeTests(AppHostFixture fixture, ITestOutputHelper output)
         return int.Parse(state.Snapshot.Properties.First(p => p.Name == "executable.pid").Value!.ToString()!);
     }
 
-    private static List<int> ProcessTree(int pid) => Descendants(pid).Prepend(pid).ToList();
-
     private static void Signal(IEnumerable<int> pids, string signal)
     {
         foreach (var pid in pids)
@@ -404,29 +402,5 @@ public class HealthProbeTests(AppHostFixture fixture, ITestOutputHelper output)
             using var kill = Process.Start("kill", [$"-{signal}", pid.ToString()]);
             kill.WaitForExit();
         }
-    }
-
-    private static IEnumerable<int> Descendants(int pid)
-    {
-        var children = new List<int>();
-        try
-        {
-            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
-            {
-                try
-                {
-                    children.AddRange(File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse));
-                }
-                catch (IOException)
-                {
-                }
-            }
-        }
-        catch (DirectoryNotFoundException)
-        {
-            // The process has exited.
-        }
-
-        return children.Concat(children.SelectMany(Descendants));
     }
 }

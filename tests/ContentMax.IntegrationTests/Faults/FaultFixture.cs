@@ -31,16 +31,7 @@ public sealed class FaultFixture : IAsyncLifetime
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ContentMax_AppHost>(
         [
-            "Infrastructure:Mode=local",
-            $"Infrastructure:DataDirectory={_dataDirectory}",
-            "Infrastructure:Ports:Postgres=0",
-            "Infrastructure:Ports:Redis=0",
-            "Infrastructure:Ports:RabbitMq=0",
-            "Infrastructure:Ports:RabbitMqDistribution=0",
-            "Infrastructure:Ports:Epmd=0",
-            $"Parameters:ingest-api-key={IngestKey}",
-            $"Parameters:read-api-key={ReadKey}",
-            $"Parameters:admin-api-key={AdminKey}",
+            .. LocalAppHostArgs.For(_dataDirectory, IngestKey, ReadKey, AdminKey),
             "ApiKeys:Keys:limited:Role=ingest",
             $"ApiKeys:Keys:limited:Hash={ApiKeyHash.HexOf(LimitedKey)}",
             $"RateLimits:Keys:limited:RequestsPerSecond={LimitedRequestsPerSecond}",

@@ -94,6 +94,9 @@ public static class ResourceInstances
         await app.WaitForInstancesAsync(resource, 1, IsHealthy, timeout);
     }
 
+    // The process and everything it started, from /proc.
+    public static List<int> ProcessTree(int pid) => Descendants(pid).Prepend(pid).ToList();
+
     private static IEnumerable<int> Descendants(int pid)
     {
         var children = new List<int>();
