@@ -58,7 +58,7 @@ public class AlertsDashboardTests(AppHostFixture fixture) : IAsyncLifetime
         // Notifications link to /?tab=alerts: the sign-in returns there.
         await SignInAsync("/?tab=alerts");
         var row = Page.Locator($"[data-table=alerts] tr[data-alert={id}]");
-        await Expect(row).ToHaveAttributeAsync("data-state", "firing", new() { Timeout = 30_000 });
+        await Expect(row).ToHaveAttributeAsync("data-state", "firing", new() { Timeout = 60_000 });
         await Expect(Page.Locator("[data-table=alerts] tbody tr").First).ToHaveAttributeAsync("data-state", "firing");
         await Expect(Page.Locator("[data-stat=alerts-firing] .stat-value")).Not.ToHaveTextAsync("0");
         await Expect(Page.Locator("[data-table=alert-history]")).ToContainTextAsync($"UI test {id}");

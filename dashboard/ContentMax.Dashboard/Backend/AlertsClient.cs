@@ -15,7 +15,7 @@ public sealed class AlertsClient(HttpClient http, ILogger<AlertsClient> logger)
             var notifications = http.GetFromJsonAsync<List<NotificationRecord>>("/api/alerts/notifications?limit=30", ct);
             return new Fetched<AlertsOverview>(new AlertsOverview((await alerts)!, (await history)!, (await silences)!, (await notifications)!), null);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or IOException)
         {
             logger.LogWarning("Alerts unavailable: {Error}", ex.GetType().Name);
             return new Fetched<AlertsOverview>(null, "The alerts are unavailable.");
@@ -29,7 +29,7 @@ public sealed class AlertsClient(HttpClient http, ILogger<AlertsClient> logger)
         {
             return new Fetched<List<SloReport>>(await http.GetFromJsonAsync<List<SloReport>>("/api/slos?chart=true", ct), null);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or IOException)
         {
             logger.LogWarning("SLOs unavailable: {Error}", ex.GetType().Name);
             return new Fetched<List<SloReport>>(null, "The SLOs are unavailable.");
