@@ -70,6 +70,22 @@ public sealed class RollupCompactor(
 
         foreach (var (table, horizon, closed) in Tiers)
         {
+            // Lock every row about to change in (bucket, name, shard) order, the
+            // order consumers lock them in, so compaction and live writes queue
+            // behind each other instead of deadlocking.
+            await using (var lockRows = new NpgsqlCommand($"""
+                SELECT 1 FROM {table}
+                WHERE bucket >= $1 AND bucket < $2
+                  AND (bucket, name) IN (SELECT bucket, name FROM {table} WHERE bucket >= $1 AND bucket < $2 AND shard <> 0)
+                ORDER BY bucket, name, shard
+                FOR UPDATE
+                """, connection, transaction))
+            {
+                lockRows.Parameters.Add(new NpgsqlParameter { Value = (now - horizon).UtcDateTime });
+                lockRows.Parameters.Add(new NpgsqlParameter { Value = (now - closed).UtcDateTime });
+                await lockRows.ExecuteNonQueryAsync(cancellationToken);
+            }
+
             await using var command = new NpgsqlCommand($"""
                 WITH moved AS (
                     DELETE FROM {table} WHERE bucket >= $1 AND bucket < $2 AND shard <> 0
