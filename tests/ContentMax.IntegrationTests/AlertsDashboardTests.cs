@@ -23,15 +23,6 @@ public class AlertsDashboardTests(AppHostFixture fixture) : IAsyncLifetime
 
     private IPage Page => _browser.Page;
 
-    private async Task SignInAsync(string returnPath)
-    {
-        await Page.GotoAsync(_baseUrl + returnPath);
-        await Expect(Page).ToHaveURLAsync(new Regex("/signin"));
-        await Page.FillAsync("#key", AppHostFixture.ReadKey);
-        await Page.ClickAsync("button[type=submit]");
-        await Expect(Page).Not.ToHaveURLAsync(new Regex("/signin"));
-    }
-
     [Fact]
     public async Task AlertsTab_ListsFiringAlertsFirst_WithARunbookLinkThatOpens()
     {
@@ -56,7 +47,7 @@ public class AlertsDashboardTests(AppHostFixture fixture) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, (await ingestion.PostAsync(new { metric, value = 5 })).StatusCode);
 
         // Notifications link to /?tab=alerts: the sign-in returns there.
-        await SignInAsync("/?tab=alerts");
+        await _browser.SignInAsync(_baseUrl, "/?tab=alerts");
         var row = Page.Locator($"[data-table=alerts] tr[data-alert={id}]");
         await Expect(row).ToHaveAttributeAsync("data-state", "firing", new() { Timeout = 60_000 });
         await Expect(Page.Locator("[data-table=alerts] tbody tr").First).ToHaveAttributeAsync("data-state", "firing");
@@ -74,7 +65,7 @@ public class AlertsDashboardTests(AppHostFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task SlosTab_ShowsBudgetsBurnRatesAndCharts()
     {
-        await SignInAsync("/");
+        await _browser.SignInAsync(_baseUrl);
         await Page.ClickAsync("[data-tab=slos]");
 
         var slo = Page.Locator("[data-slo=api-availability]");

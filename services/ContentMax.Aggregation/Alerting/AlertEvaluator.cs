@@ -21,6 +21,9 @@ public sealed class AlertEvaluator(
     IMeterFactory meterFactory,
     ILogger<AlertEvaluator> logger) : BackgroundService
 {
+    // Every window the burn-rate alerts compare (1h, 5m, 6h, 30m, 3d).
+    private static readonly TimeSpan[] BurnWindows = BurnRate.AlertWindows.SelectMany(w => new[] { w.Long, w.Short }).Distinct().ToArray();
+
     private readonly Counter<long> _cycles = meterFactory.Create(ContentMaxTelemetry.MeterName).CreateCounter<long>(
         "contentmax.alerts.evaluations", description: "Alert evaluation cycles run by this replica.");
 
@@ -82,8 +85,7 @@ public sealed class AlertEvaluator(
         foreach (var slo in sloList)
         {
             await slos.UpdateAsync(slo, now, settings.SloLateness, cancellationToken);
-            var windows = BurnRate.AlertWindows.SelectMany(w => new[] { w.Long, w.Short }).Distinct().ToArray();
-            var counts = await slos.CountsAsync(slo.Id, now, windows, cancellationToken);
+            var counts = await slos.CountsAsync(slo.Id, now, BurnWindows, cancellationToken);
             burnRates[slo.Id] = counts.ToDictionary(c => c.Window, c => BurnRate.Rate(c.Good, c.Total, slo.ObjectiveFraction));
             rules.AddRange(slo.BurnRules());
         }

@@ -5,7 +5,7 @@ namespace ContentMax.Aggregation.Alerting;
 
 // Reads the seed file of rules and SLOs once at startup (an invalid file stops
 // the service, naming the rule and field) and writes it to the database
-// before the first evaluation, with the latest health of every check.
+// before the first evaluation.
 public sealed class AlertingSeeder(AlertStore store, IOptions<AlertingOptions> options, IHostEnvironment environment)
 {
     private AlertingSeed? _seed;
@@ -17,7 +17,6 @@ public sealed class AlertingSeeder(AlertStore store, IOptions<AlertingOptions> o
     {
         if (_written) return;
         await store.SeedAsync(Seed, cancellationToken);
-        await store.ReconcileHealthAsync(cancellationToken);
         _written = true;
     }
 
