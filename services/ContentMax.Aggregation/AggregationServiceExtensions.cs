@@ -38,6 +38,7 @@ public static class AggregationServiceExtensions
         builder.Services.AddSingleton<RollupCompactor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RollupCompactor>());
         builder.Services.AddSingleton<MetricStore>();
+        builder.Services.AddSingleton<GroupCommit>();
         builder.Services.AddSingleton<MetricQueries>();
         builder.Services.AddSingleton<QueryCache>();
         return builder;

@@ -8,7 +8,9 @@ namespace ContentMax.Aggregation;
 // Stores each batch of metrics, whether ingestion published it or another
 // service did so directly. A batch that breaks MetricRules is rejected whole
 // and lands in the error queue with its reasons; nothing of it is stored.
-public sealed class MetricsBatchReceivedConsumer(MetricStore store, TimeProvider time) : IConsumer<MetricsBatchReceived>
+// Valid batches are stored through GroupCommit, which writes the messages in
+// flight together; the message is acknowledged once its statement commits.
+public sealed class MetricsBatchReceivedConsumer(GroupCommit storage, TimeProvider time) : IConsumer<MetricsBatchReceived>
 {
     public async Task Consume(ConsumeContext<MetricsBatchReceived> context)
     {
@@ -24,7 +26,7 @@ public sealed class MetricsBatchReceivedConsumer(MetricStore store, TimeProvider
             throw new InvalidMetricsMessageException(errors);
         }
 
-        await store.StoreAsync(context.Message.Metrics, context.CancellationToken);
+        await storage.StoreAsync(context.Message.Metrics);
     }
 }
 
@@ -33,15 +35,16 @@ public sealed class MetricsBatchReceivedConsumerDefinition : ConsumerDefinition<
     public MetricsBatchReceivedConsumerDefinition()
     {
         EndpointName = MessagingTopology.MetricsStorageQueue;
-        // Each message carries up to 1000 metrics: a small prefetch keeps memory
-        // bounded while two stores run side by side.
-        ConcurrentMessageLimit = 4;
+        // Messages in flight are what GroupCommit combines into one statement:
+        // enough of them that writes grow under load, and few enough that
+        // memory stays bounded (each carries at most 1000 metrics).
+        ConcurrentMessageLimit = 16;
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
         IConsumerConfigurator<MetricsBatchReceivedConsumer> consumer, IRegistrationContext context)
     {
-        endpoint.PrefetchCount = 8;
+        endpoint.PrefetchCount = 32;
         var settings = context.GetRequiredService<IOptions<AggregationOptions>>().Value;
 
         // Outer: any failure other than an outage (a bug, a broken migration) is

@@ -11,17 +11,39 @@ namespace ContentMax.Aggregation.Queries;
 // ceil(N/100 × count), computed in integer arithmetic so no float rounding can
 // move it by one.
 //
-// Aggregates over a period merge rollups: whole hours from the hourly table,
-// whole minutes at the edges from the per-minute table, and raw rows only for
-// the partial minutes at both ends. A name with at most ExactLimit values in
+// Aggregates over a period merge rollups: whole UTC days from the day table,
+// whole hours around them from the hourly table, whole minutes at the edges
+// from the per-minute table, and raw rows only for the partial minutes at both
+// ends (RollupSpans). A name with at most ExactLimit values in
 // the period is answered exactly from raw rows instead; above that its
 // percentiles come from the merged sketches, within 0.5% of the exact value.
 public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<AggregationOptions> options)
 {
+    // $1 from, $2 to, $3 HoursFrom, $4 HoursTo, $5 MinutesFrom, $6 MinutesTo,
+    // $7 name (or NULL for all), $8 DaysFrom, $9 DaysTo. A day row is read only
+    // while its count still equals its hours' (the compactor rebuilds a day a
+    // late point has changed); otherwise that day is read from its hours.
     private const string RollupSql = """
+        WITH day_hours AS (
+            SELECT date_trunc('day', bucket, 'UTC') AS day, name, sum(count) AS count
+            FROM metric_rollups_hour
+            WHERE bucket >= $8 AND bucket < $9 AND ($7::text IS NULL OR name = $7)
+            GROUP BY 1, 2
+        ), days AS (
+            SELECT d.bucket, d.name, d.count, d.sum, d.min, d.max, d.sketch
+            FROM metric_rollups_day d
+            JOIN day_hours h ON h.day = d.bucket AND h.name = d.name AND h.count = d.count
+            WHERE d.bucket >= $8 AND d.bucket < $9
+        )
         SELECT name, count, sum, min, max, (sketch).keys, (sketch).counts, NULL::float8[]
-        FROM metric_rollups_hour
-        WHERE bucket >= $3 AND bucket < $4 AND ($7::text IS NULL OR name = $7)
+        FROM days
+        UNION ALL
+        SELECT name, count, sum, min, max, (sketch).keys, (sketch).counts, NULL::float8[]
+        FROM metric_rollups_hour h
+        WHERE ((bucket >= $3 AND bucket < $8) OR (bucket >= $9 AND bucket < $4)
+               OR (bucket >= $8 AND bucket < $9
+                   AND NOT EXISTS (SELECT 1 FROM days d WHERE d.bucket = date_trunc('day', h.bucket, 'UTC') AND d.name = h.name)))
+          AND ($7::text IS NULL OR name = $7)
         UNION ALL
         SELECT name, count, sum, min, max, (sketch).keys, (sketch).counts, NULL::float8[]
         FROM metric_rollups_minute
@@ -55,6 +77,8 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
             command.Parameters.Add(new NpgsqlParameter { Value = spans.MinutesFrom });
             command.Parameters.Add(new NpgsqlParameter { Value = spans.MinutesTo });
             command.Parameters.Add(new NpgsqlParameter { Value = (object?)metric ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            command.Parameters.Add(new NpgsqlParameter { Value = spans.DaysFrom });
+            command.Parameters.Add(new NpgsqlParameter { Value = spans.DaysTo });
 
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))

@@ -9,6 +9,10 @@ namespace ContentMax.Aggregation.Rollups;
 // read one row per bucket and name instead of eight: a 24h query merges ~1,500
 // hour rows less for 20 names, a 30-day one ~100,000. A late point still lands
 // in a shard of its bucket and is merged on a later pass (within the horizon).
+// Each pass also builds the day rollups of the days that have ended and
+// rebuilds those whose hours a late point has changed since (within the
+// horizon, which covers MetricRules.MaxAge): a 30-day query then merges 30 day
+// rows per name instead of 720 hour rows.
 // Runs every Aggregation:CompactionInterval (1 min), one replica at a time.
 public sealed class RollupCompactor(
     NpgsqlDataSource dataSource, IOptions<AggregationOptions> options, TimeProvider time, ILogger<RollupCompactor> logger) : BackgroundService
@@ -22,6 +26,10 @@ public sealed class RollupCompactor(
         ("metric_rollups_minute", TimeSpan.FromHours(3), TimeSpan.FromMinutes(2)),
         ("metric_rollups_hour", TimeSpan.FromDays(8), TimeSpan.FromMinutes(62)),
     ];
+
+    // How far back day rows are checked against their hours: late points are
+    // accepted up to MetricRules.MaxAge (7 days) old.
+    private static readonly TimeSpan DayHorizon = TimeSpan.FromDays(8);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -56,7 +64,8 @@ public sealed class RollupCompactor(
         }
     }
 
-    // Returns how many shard rows were merged away in each tier.
+    // Returns how many shard rows were merged away in each tier, and how many
+    // day rows were built ("metric_rollups_day").
     public async Task<Dictionary<string, int>> CompactAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -106,6 +115,14 @@ public sealed class RollupCompactor(
             command.Parameters.Add(new NpgsqlParameter { Value = (now - horizon).UtcDateTime });
             command.Parameters.Add(new NpgsqlParameter { Value = (now - closed).UtcDateTime });
             merged[table] = (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        await using (var days = new NpgsqlCommand("SELECT build_day_rollups($1, $2)", connection, transaction))
+        {
+            var today = now.UtcDateTime.Date;
+            days.Parameters.Add(new NpgsqlParameter { Value = DateTime.SpecifyKind(today - DayHorizon, DateTimeKind.Utc) });
+            days.Parameters.Add(new NpgsqlParameter { Value = DateTime.SpecifyKind(today, DateTimeKind.Utc) });
+            merged["metric_rollups_day"] = (int)(await days.ExecuteScalarAsync(cancellationToken))!;
         }
 
         await transaction.CommitAsync(cancellationToken);

@@ -90,9 +90,13 @@ public sealed class PartitionMaintenance(
             while (await reader.ReadAsync(cancellationToken)) actions.Add(reader.GetString(0));
         }
 
-        // Alerting's own tables are small; their old rows go row by row.
+        // Day rollups and alerting's own tables are small; their old rows go row by row.
         await using (var trim = new NpgsqlBatch(connection, transaction))
         {
+            trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM metric_rollups_day WHERE bucket < now() - $1")
+            {
+                Parameters = { new NpgsqlParameter { Value = retention.Hour } },
+            });
             trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM slo_minutes WHERE bucket < now() - interval '91 days'"));
             trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM alert_notifications WHERE status <> 'pending' AND created_at < now() - interval '30 days'"));
             trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM alert_history WHERE at < now() - interval '1 year'"));
