@@ -24,7 +24,9 @@ public static class InfrastructureExtensions
 
     private static ContentMaxInfrastructure AddContainerInfrastructure(this IDistributedApplicationBuilder builder)
     {
-        var postgres = builder.AddPostgres("postgres").WithDataVolume("contentmax-postgres");
+        // The same server settings as LocalServers/run-postgres.sh.
+        var postgres = builder.AddPostgres("postgres").WithDataVolume("contentmax-postgres")
+            .WithArgs("-c", "max_wal_size=4GB", "-c", "checkpoint_timeout=10min");
         var metricsDb = postgres.AddDatabase("metricsdb");
         var cache = builder.AddRedis("cache").WithDataVolume("contentmax-redis");
         var messaging = builder.AddRabbitMQ("messaging").WithDataVolume("contentmax-rabbitmq");

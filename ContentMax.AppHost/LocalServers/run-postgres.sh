@@ -27,9 +27,12 @@ if [ ! -s "$datadir/PG_VERSION" ]; then
   rm -f "$tmp_pw"
 fi
 
+# max_wal_size: at ingestion rates the default (1 GB) forces a checkpoint
+# every ~20 s, and each one makes the next writes log full pages again.
 "${as_postgres[@]}" "$bindir/postgres" -D "$datadir" -p "$port" \
   -c listen_addresses=127.0.0.1 -c unix_socket_directories="$datadir" \
-  -c max_connections=200 -c shared_buffers=256MB -c fsync=on &
+  -c max_connections=200 -c shared_buffers=256MB -c fsync=on \
+  -c max_wal_size=4GB -c checkpoint_timeout=10min &
 pid=$!
 trap 'kill -INT "$pid" 2>/dev/null' TERM INT
 wait "$pid" || true

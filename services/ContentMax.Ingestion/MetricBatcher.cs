@@ -53,72 +53,94 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
         return pending.Completion.Task;
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, _options.Publishers).Select(_ => Task.Run(() => PumpAsync(stoppingToken), CancellationToken.None)));
+    // One collector forms messages; Publishers of them are in flight at once.
+    // While every publisher waits for a confirm, requests keep queueing, so the
+    // next message is as full as the load makes it: a single collector is what
+    // lets single-metric requests share messages instead of being spread one
+    // or two per message over many lingering pumps.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var formed = Channel.CreateBounded<List<PendingMetrics>>(
+            new BoundedChannelOptions(1) { SingleWriter = true, SingleReader = false });
+        var publishers = Enumerable.Range(0, _options.Publishers)
+            .Select(_ => Task.Run(() => PublishFormedAsync(formed.Reader, stoppingToken), CancellationToken.None));
+        return Task.WhenAll(publishers.Prepend(Task.Run(() => CollectAsync(formed.Writer), CancellationToken.None)));
+    }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        // Stop taking requests, then let the pumps publish what is already queued.
+        // Stop taking requests, then let the publishers send what is already queued.
         _queue.Writer.TryComplete();
         await base.StopAsync(cancellationToken);
     }
 
-    private async Task PumpAsync(CancellationToken stoppingToken)
+    private async Task PublishFormedAsync(ChannelReader<List<PendingMetrics>> formed, CancellationToken stoppingToken)
+    {
+        await foreach (var batch in formed.ReadAllAsync(CancellationToken.None))
+        {
+            await PublishBatchAsync(batch, batch.Sum(p => p.Points.Length), stoppingToken);
+        }
+    }
+
+    private async Task CollectAsync(ChannelWriter<List<PendingMetrics>> formed)
     {
         var reader = _queue.Reader;
-        var batch = new List<PendingMetrics>();
         PendingMetrics? carried = null;
         using var linger = new CancellationTokenSource();
-
-        while (true)
+        try
         {
-            var first = carried;
-            carried = null;
-            if (first is null)
+            while (true)
             {
-                if (!await reader.WaitToReadAsync(CancellationToken.None) || !reader.TryRead(out first))
+                var first = carried;
+                carried = null;
+                if (first is null)
                 {
-                    if (reader.Completion.IsCompleted) return;
-                    continue;
+                    if (!await reader.WaitToReadAsync(CancellationToken.None)) return;
+                    if (!reader.TryRead(out first)) continue;
                 }
-            }
 
-            batch.Clear();
-            batch.Add(first);
-            var count = first.Points.Length;
-            var deadline = Stopwatch.GetTimestamp() + (long)(_options.Linger.TotalSeconds * Stopwatch.Frequency);
+                var batch = new List<PendingMetrics> { first };
+                var count = first.Points.Length;
+                var deadline = Stopwatch.GetTimestamp() + (long)(_options.Linger.TotalSeconds * Stopwatch.Frequency);
 
-            while (count < _options.MaxMetricsPerMessage)
-            {
-                if (reader.TryRead(out var next))
+                while (count < _options.MaxMetricsPerMessage)
                 {
-                    if (count + next.Points.Length > _options.MaxMetricsPerMessage)
+                    if (reader.TryRead(out var next))
                     {
-                        carried = next;
-                        break;
+                        if (count + next.Points.Length > _options.MaxMetricsPerMessage)
+                        {
+                            carried = next;
+                            break;
+                        }
+
+                        batch.Add(next);
+                        count += next.Points.Length;
+                        continue;
                     }
 
-                    batch.Add(next);
-                    count += next.Points.Length;
-                    continue;
+                    var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+                    if (remaining <= TimeSpan.Zero || reader.Completion.IsCompleted) break;
+
+                    linger.TryReset();
+                    linger.CancelAfter(remaining);
+                    try
+                    {
+                        if (!await reader.WaitToReadAsync(linger.Token)) break;
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
                 }
 
-                var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-                if (remaining <= TimeSpan.Zero || reader.Completion.IsCompleted) break;
-
-                linger.TryReset();
-                linger.CancelAfter(remaining);
-                try
-                {
-                    if (!await reader.WaitToReadAsync(linger.Token)) break;
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
+                // Waits while every publisher is busy; requests queue meanwhile.
+                await formed.WriteAsync(batch);
             }
-
-            await PublishBatchAsync(batch, count, stoppingToken);
+        }
+        finally
+        {
+            if (carried is not null) await formed.WriteAsync([carried]);
+            formed.TryComplete();
         }
     }
 

@@ -7,8 +7,12 @@ using Microsoft.Extensions.Logging;
 
 namespace ContentMax.Benchmarks;
 
-public sealed record BenchmarkOptions(TimeSpan BatchedDuration, TimeSpan SingleDuration, long QueryRows, int QueryRepeats, string RepoRoot)
+// --quick: shorter runs and 1M query rows, for trying a change.
+// --only=ingestion|queries|health: one group of benchmarks (docs are not rewritten).
+public sealed record BenchmarkOptions(TimeSpan BatchedDuration, TimeSpan SingleDuration, long QueryRows, int QueryRepeats, string RepoRoot, string? Only = null)
 {
+    public bool Runs(string group) => Only is null || Only == group;
+
     public static BenchmarkOptions Parse(string[] args)
     {
         var quick = args.Contains("--quick");
@@ -18,9 +22,10 @@ public sealed record BenchmarkOptions(TimeSpan BatchedDuration, TimeSpan SingleD
             root = Path.GetDirectoryName(root.TrimEnd('/')) ?? throw new InvalidOperationException("Run the benchmark from inside the repository.");
         }
 
+        var only = args.FirstOrDefault(a => a.StartsWith("--only=", StringComparison.Ordinal))?["--only=".Length..];
         return quick
-            ? new BenchmarkOptions(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5), 1_000_000, 20, root)
-            : new BenchmarkOptions(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(20), 10_000_000, 100, root);
+            ? new BenchmarkOptions(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5), 1_000_000, 20, root, only)
+            : new BenchmarkOptions(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(20), 10_000_000, 100, root, only);
     }
 }
 

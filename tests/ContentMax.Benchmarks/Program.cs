@@ -7,10 +7,15 @@ await using var system = await BenchmarkSystem.StartAsync(options);
 var report = new BenchmarkReport(options);
 
 await new CopyBaseline(system, report).RunAsync();
-await new IngestionBenchmark(system, report).RunAsync();
-await new QueryDataLoader(system, report).RunAsync();
-await new QueryBenchmark(system, report).RunAsync();
-await new HealthBenchmark(system, report).RunAsync();
+if (options.Runs("ingestion")) await new IngestionBenchmark(system, report).RunAsync();
+if (options.Runs("queries"))
+{
+    await new QueryDataLoader(system, report).RunAsync();
+    await new QueryBenchmark(system, report).RunAsync();
+}
+
+if (options.Runs("health")) await new HealthBenchmark(system, report).RunAsync();
 
 report.Print();
-report.WriteMarkdown();
+// Only a complete run replaces docs/benchmarks.md.
+if (options.Only is null) report.WriteMarkdown();

@@ -11,7 +11,8 @@ namespace ContentMax.Aggregation.Storage;
 // the wire in binary and are unnested server-side. ON CONFLICT on (id, ts) makes
 // a redelivered or re-sent metric a no-op (the raw table is partitioned by ts,
 // so its key must hold ts; points flagged RequireUniqueId are also matched on
-// their id alone). Because the rollups are built only from the rows that
+// their id alone, under a per-id advisory lock so concurrent writers cannot
+// both store one). Because the rollups are built only from the rows that
 // INSERT ... RETURNING reports as new, a redelivery cannot count (or forward
 // to Datadog) anything twice either. Rollup rows are written in
 // (bucket, name) order so concurrent consumers lock them in the same order, and
@@ -78,6 +79,13 @@ public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOpt
         SELECT count(*)::int FROM inserted
         """;
 
+    // Transaction-level advisory locks in a two-key space of their own
+    // ("CmId", hash of the id), apart from the services' single-key locks.
+    private const string UniqueIdLocksSql = """
+        SELECT count(pg_advisory_xact_lock(1131235684, k))
+        FROM (SELECT DISTINCT hashtext(id::text) AS k FROM unnest($1::uuid[]) AS id ORDER BY 1) keys
+        """;
+
     public async Task<int> StoreAsync(IReadOnlyList<MetricPoint> points, CancellationToken cancellationToken)
     {
         var n = points.Count;
@@ -102,7 +110,21 @@ public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOpt
             uniqueIds[i] = p.RequireUniqueId;
         }
 
-        await using var command = dataSource.CreateCommand(InsertSql);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = uniqueIds.Contains(true) ? await connection.BeginTransactionAsync(cancellationToken) : null;
+        if (transaction is not null)
+        {
+            // Points that must be unique on their id alone cannot rely on the
+            // key (id, ts): two writers storing re-sends of one point at once
+            // would each see no earlier copy. Each takes a lock per id first,
+            // in id order, and the insert's own snapshot then sees what the
+            // other committed. Only writes carrying such points pay for this.
+            await using var lockIds = new NpgsqlCommand(UniqueIdLocksSql, connection, transaction);
+            lockIds.Parameters.Add(new NpgsqlParameter { Value = ids.Where((_, i) => uniqueIds[i]).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+            await lockIds.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var command = new NpgsqlCommand(InsertSql, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
         command.Parameters.Add(new NpgsqlParameter { Value = names, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
@@ -113,6 +135,8 @@ public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOpt
         command.Parameters.Add(new NpgsqlParameter { Value = (short)((uint)Interlocked.Increment(ref _nextShard) % RollupShards), NpgsqlDbType = NpgsqlDbType.Smallint });
         command.Parameters.Add(new NpgsqlParameter { Value = datadog.Value.Enabled, NpgsqlDbType = NpgsqlDbType.Boolean });
         command.Parameters.Add(new NpgsqlParameter { Value = uniqueIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Boolean });
-        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+        var inserted = (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+        if (transaction is not null) await transaction.CommitAsync(cancellationToken);
+        return inserted;
     }
 }
