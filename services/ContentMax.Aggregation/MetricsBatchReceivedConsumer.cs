@@ -44,7 +44,7 @@ public sealed class MetricsBatchReceivedConsumerDefinition : ConsumerDefinition<
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
         IConsumerConfigurator<MetricsBatchReceivedConsumer> consumer, IRegistrationContext context)
     {
-        endpoint.PrefetchCount = 32;
+        endpoint.PrefetchCount = 16;
         var settings = context.GetRequiredService<IOptions<AggregationOptions>>().Value;
 
         // Outer: any failure other than an outage (a bug, a broken migration) is

@@ -15,7 +15,7 @@ public sealed class IngestionOptions
 
     // How long a broker message waits for more metrics before it is sent.
     [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
-    public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(5);
+    public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(2);
 
     // Most metrics carried by one broker message.
     [Range(1, 1000)]

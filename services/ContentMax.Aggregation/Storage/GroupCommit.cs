@@ -25,7 +25,7 @@ public sealed class GroupCommit(MetricStore store)
     public const int MaxWriters = 2;
 
     // A bound on one statement's arrays; larger gatherings become several writes.
-    public const int MaxPointsPerWrite = 8_000;
+    public const int MaxPointsPerWrite = 5_000;
 
     private readonly Lock _gate = new();
     private readonly Queue<Pending> _waiting = new();
