@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using ContentMax.Contracts;
+using ContentMax.ServiceDefaults;
 
 namespace ContentMax.Aggregation.Storage;
 
@@ -26,6 +28,12 @@ public sealed class GroupCommit(MetricStore store)
 
     // A bound on one statement's arrays; larger gatherings become several writes.
     public const int MaxPointsPerWrite = 5_000;
+
+    private static readonly Meter Meter = new(ContentMaxTelemetry.MeterName);
+    private static readonly Histogram<int> WritePoints =
+        Meter.CreateHistogram<int>("contentmax.aggregation.write_points", "{metric}", "Metrics stored per storage statement");
+    private static readonly Histogram<int> WriteMessages =
+        Meter.CreateHistogram<int>("contentmax.aggregation.write_messages", "{message}", "Broker messages combined per storage statement");
 
     private readonly Lock _gate = new();
     private readonly Queue<Pending> _waiting = new();
@@ -76,7 +84,10 @@ public sealed class GroupCommit(MetricStore store)
     {
         try
         {
-            await store.StoreAsync(group.Count == 1 ? group[0].Points : Combine(group), CancellationToken.None);
+            var points = group.Count == 1 ? group[0].Points : Combine(group);
+            await store.StoreAsync(points, CancellationToken.None);
+            WritePoints.Record(points.Count);
+            WriteMessages.Record(group.Count);
             foreach (var pending in group) pending.Stored.TrySetResult();
         }
         catch (Exception ex) when (group.Count > 1 && !DatabaseOutage.IsOutage(ex))
