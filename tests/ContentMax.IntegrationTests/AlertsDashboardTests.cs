@@ -8,27 +8,14 @@ namespace ContentMax.IntegrationTests;
 
 // The Alerts and SLOs tabs, and the runbook pages, in a real headless Chromium.
 [Collection(AppHostCollection.Name)]
-public class AlertsDashboardTests(AppHostFixture fixture) : IAsyncLifetime
+public class AlertsDashboardTests(AppHostFixture fixture) : DashboardBrowserTest(fixture)
 {
-    private BrowserSession _browser = null!;
-    private string _baseUrl = "";
-
-    public async Task InitializeAsync()
-    {
-        _browser = await BrowserSession.StartAsync();
-        _baseUrl = fixture.App.GetEndpoint("dashboard", "http").ToString().TrimEnd('/');
-    }
-
-    public async Task DisposeAsync() => await _browser.DisposeAsync();
-
-    private IPage Page => _browser.Page;
-
     [Fact]
     public async Task AlertsTab_ListsFiringAlertsFirst_WithARunbookLinkThatOpens()
     {
         var id = $"ui-{Guid.NewGuid().ToString("N")[..10]}";
         var metric = MetricsApi.UniqueName();
-        using var admin = fixture.Client("aggregation", AppHostFixture.AdminKey);
+        using var admin = Fixture.Client("aggregation", AppHostFixture.AdminKey);
         var put = await admin.PutAsJsonAsync($"/api/alerts/rules/{id}", new
         {
             name = $"UI test {id}",
@@ -43,11 +30,11 @@ public class AlertsDashboardTests(AppHostFixture fixture) : IAsyncLifetime
             runbook = "api-latency",
         });
         Assert.Equal(HttpStatusCode.Created, put.StatusCode);
-        using var ingestion = fixture.Client("ingestion", AppHostFixture.IngestKey);
+        using var ingestion = Fixture.Client("ingestion", AppHostFixture.IngestKey);
         Assert.Equal(HttpStatusCode.Accepted, (await ingestion.PostAsync(new { metric, value = 5 })).StatusCode);
 
         // Notifications link to /?tab=alerts: the sign-in returns there.
-        await _browser.SignInAsync(_baseUrl, "/?tab=alerts");
+        await Browser.SignInAsync(BaseUrl, "/?tab=alerts");
         var row = Page.Locator($"[data-table=alerts] tr[data-alert={id}]");
         await Expect(row).ToHaveAttributeAsync("data-state", "firing", new() { Timeout = 60_000 });
         await Expect(Page.Locator("[data-table=alerts] tbody tr").First).ToHaveAttributeAsync("data-state", "firing");
@@ -57,7 +44,7 @@ public class AlertsDashboardTests(AppHostFixture fixture) : IAsyncLifetime
         await row.Locator("a[data-runbook]").ClickAsync();
         await Expect(Page).ToHaveURLAsync(new Regex("/runbooks/api-latency$"));
         await Expect(Page.Locator("article.runbook h1")).ToHaveTextAsync("API p95 latency above 800 ms (alert api-latency-p95)");
-        Assert.Empty(_browser.ConsoleErrors);
+        Assert.Empty(Browser.ConsoleErrors);
 
         Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/alerts/rules/{id}")).StatusCode);
     }
@@ -65,7 +52,7 @@ public class AlertsDashboardTests(AppHostFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task SlosTab_ShowsBudgetsBurnRatesAndCharts()
     {
-        await _browser.SignInAsync(_baseUrl);
+        await Browser.SignInAsync(BaseUrl);
         await Page.ClickAsync("[data-tab=slos]");
 
         var slo = Page.Locator("[data-slo=api-availability]");
@@ -76,23 +63,23 @@ public class AlertsDashboardTests(AppHostFixture fixture) : IAsyncLifetime
         await Expect(slo.Locator("[data-stat=budget] .stat-value")).ToContainTextAsync("%");
         await Expect(slo.Locator("[data-chart=budget] svg")).ToBeVisibleAsync();
         await Expect(Page.Locator("[data-slo=api-latency]")).ToBeVisibleAsync();
-        Assert.Empty(_browser.ConsoleErrors);
+        Assert.Empty(Browser.ConsoleErrors);
     }
 
     [Fact]
     public async Task RunbookPages_AreReadableWithoutSigningIn_AndListEveryRunbook()
     {
-        var response = await Page.GotoAsync(_baseUrl + "/runbooks");
+        var response = await Page.GotoAsync(BaseUrl + "/runbooks");
         Assert.Equal(200, response!.Status);
         await Expect(Page.Locator("article.runbook li")).ToHaveCountAsync(Directory.GetFiles(RunbookDirectory(), "*.md").Length - 1);
 
-        await Page.GotoAsync(_baseUrl + "/runbooks/slo-burn");
+        await Page.GotoAsync(BaseUrl + "/runbooks/slo-burn");
         await Expect(Page.Locator("article.runbook table")).ToBeVisibleAsync();
         await Page.Locator("article.runbook a[href='/runbooks/error-rate']").First.ClickAsync();
         await Expect(Page).ToHaveURLAsync(new Regex("/runbooks/error-rate$"));
         await Expect(Page.Locator("article.runbook h1")).ToContainTextAsync("Error rate above 5%");
 
-        await Page.GotoAsync(_baseUrl + "/runbooks/no-such-page");
+        await Page.GotoAsync(BaseUrl + "/runbooks/no-such-page");
         await Expect(Page.Locator("article.runbook h1")).ToHaveTextAsync("No such runbook");
     }
 

@@ -11,29 +11,16 @@ namespace ContentMax.IntegrationTests;
 // @sentry/browser and posthog-js report to the fixture's local Sentry and
 // PostHog, and these tests read what the real SDKs sent.
 [Collection(AppHostCollection.Name)]
-public partial class BrowserMonitoringTests(AppHostFixture fixture) : IAsyncLifetime
+public partial class BrowserMonitoringTests(AppHostFixture fixture) : DashboardBrowserTest(fixture)
 {
-    private BrowserSession _browser = null!;
-    private string _baseUrl = "";
-
     // What the dashboard derives from the read key: an opaque id, never the key.
     private static readonly string OperatorId =
         "op-" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes("contentmax-operator:" + AppHostFixture.ReadKey)))[..16].ToLowerInvariant();
 
-    public async Task InitializeAsync()
-    {
-        _browser = await BrowserSession.StartAsync();
-        _baseUrl = fixture.App.GetEndpoint("dashboard", "http").ToString().TrimEnd('/');
-    }
-
-    public async Task DisposeAsync() => await _browser.DisposeAsync();
-
-    private IPage Page => _browser.Page;
-
     [Fact]
     public async Task BrowserError_ReachesSentryWithItsReplay_TextMaskedAndBlockedElementsLeftOut()
     {
-        await _browser.SignInAsync(_baseUrl, "/diagnostics");
+        await Browser.SignInAsync(BaseUrl, "/diagnostics");
         await Expect(Page.Locator("[data-status-of=sentry]")).ToContainTextAsync("on");
         var typed = "typed-secret-" + Guid.NewGuid().ToString("N")[..8];
         await Page.FillAsync("[data-sample=input]", typed);
@@ -43,7 +30,7 @@ public partial class BrowserMonitoringTests(AppHostFixture fixture) : IAsyncLife
 
         await Page.ClickAsync("[data-monitoring-test=browser-error]");
 
-        var sentEvent = (await fixture.Sentry.WaitForItemAsync("event", i => i.Text.Contains("BrowserMonitoringTestError"))).Json;
+        var sentEvent = (await Fixture.Sentry.WaitForItemAsync("event", i => i.Text.Contains("BrowserMonitoringTestError"))).Json;
         Assert.Equal("javascript", (string?)sentEvent["platform"]);
         Assert.Equal("sentry.javascript.browser", (string?)sentEvent["sdk"]!["name"]);
         Assert.Equal(AppHostFixture.SentryEnvironment, (string?)sentEvent["environment"]);
@@ -58,11 +45,11 @@ public partial class BrowserMonitoringTests(AppHostFixture fixture) : IAsyncLife
         // sampling); the SDK tags the error with the replay's id.
         var replayId = (string?)sentEvent["tags"]!["replayId"] ?? (string?)sentEvent["contexts"]?["replay"]?["replay_id"];
         Assert.False(string.IsNullOrEmpty(replayId));
-        var replayEvent = (await fixture.Sentry.WaitForItemAsync("replay_event", i => (string?)i.Json["replay_id"] == replayId)).Json;
+        var replayEvent = (await Fixture.Sentry.WaitForItemAsync("replay_event", i => (string?)i.Json["replay_id"] == replayId)).Json;
         Assert.Contains("/diagnostics", replayEvent["urls"]!.ToJsonString());
         Assert.Equal("buffer", (string?)replayEvent["replay_type"]);
         var recordings = await Eventually.UntilAsync(
-            () => fixture.Sentry.Envelopes
+            () => Fixture.Sentry.Envelopes
                 .Where(e => (string?)e.Header["event_id"] == replayId || e.Items.Any(i => i.Type == "replay_event" && (string?)i.Json["replay_id"] == replayId))
                 .SelectMany(e => e.Items.Where(i => i.Type == "replay_recording"))
                 .ToList(),
@@ -89,23 +76,23 @@ public partial class BrowserMonitoringTests(AppHostFixture fixture) : IAsyncLife
         Assert.DoesNotContain("\"content-type\":", recording);
 
         // PostHog hears of it too, linked to the Sentry event.
-        await fixture.PostHog.WaitForAsync(p => p.AcceptedEvents.Any(e =>
+        await Fixture.PostHog.WaitForAsync(p => p.AcceptedEvents.Any(e =>
             (string?)e["event"] == "error_occurred" && (string?)e["properties"]!["context"]?["sentry_event_id"] == (string?)sentEvent["event_id"]));
     }
 
     [Fact]
     public async Task DashboardComponentError_IsReportedToSentryAndPostHog_AndThePageKeepsWorking()
     {
-        await _browser.SignInAsync(_baseUrl, "/diagnostics");
+        await Browser.SignInAsync(BaseUrl, "/diagnostics");
 
         await Page.ClickAsync("[data-monitoring-test=dashboard-error]");
 
         await Expect(Page.Locator("[data-error-boundary=diagnostics]")).ToBeVisibleAsync();
-        await _browser.ScreenshotAsync("monitoring-check");
-        var sentEvent = (await fixture.Sentry.WaitForItemAsync("event", i => i.Text.Contains("DashboardTestException"))).Json;
+        await Browser.ScreenshotAsync("monitoring-check");
+        var sentEvent = (await Fixture.Sentry.WaitForItemAsync("event", i => i.Text.Contains("DashboardTestException"))).Json;
         Assert.Equal("dashboard", (string?)sentEvent["tags"]!["service"]);
         Assert.Equal("diagnostics", (string?)sentEvent["tags"]!["component"]);
-        await fixture.PostHog.WaitForAsync(p => p.AcceptedEvents.Any(e =>
+        await Fixture.PostHog.WaitForAsync(p => p.AcceptedEvents.Any(e =>
             (string?)e["event"] == "error_occurred"
             && PostHogRequest.DistinctId(e) == OperatorId
             && (string?)e["properties"]!["context"]?["area"] == "diagnostics"
@@ -120,7 +107,7 @@ public partial class BrowserMonitoringTests(AppHostFixture fixture) : IAsyncLife
     [Fact]
     public async Task PageViewsAndFeatureUse_ReachPostHog_UnderAnOpaqueOperatorId_WithSuperProperties()
     {
-        await _browser.SignInAsync(_baseUrl);
+        await Browser.SignInAsync(BaseUrl);
         await Expect(Page.Locator("[data-tab=errors]")).ToBeVisibleAsync();
 
         await Page.ClickAsync("[data-tab=errors]");
@@ -128,13 +115,13 @@ public partial class BrowserMonitoringTests(AppHostFixture fixture) : IAsyncLife
         await Page.ClickAsync("[data-period='7d']");
         await Expect(Page.Locator("[data-period='7d']")).ToHaveAttributeAsync("aria-pressed", "true");
 
-        await fixture.PostHog.WaitForAsync(p =>
+        await Fixture.PostHog.WaitForAsync(p =>
             p.AcceptedEvents.Any(e => IsOperatorEvent(e, "$pageview") && ((string?)e["properties"]!["$current_url"])?.EndsWith('/') == true)
             && p.AcceptedEvents.Any(e => IsFeatureUse(e, "overview_tab", "tab", "errors"))
             && p.AcceptedEvents.Any(e => IsFeatureUse(e, "overview_period", "period", "7d")),
             TimeSpan.FromSeconds(30));
 
-        var events = fixture.PostHog.AcceptedEvents;
+        var events = Fixture.PostHog.AcceptedEvents;
         // The browser's page view: posthog-js, with the super properties registered before it.
         var pageView = events.First(e => IsOperatorEvent(e, "$pageview"));
         Assert.Equal(AppHostFixture.PostHogKey, (string?)pageView["properties"]!["token"]);
@@ -152,15 +139,15 @@ public partial class BrowserMonitoringTests(AppHostFixture fixture) : IAsyncLife
         // The distinct id is opaque: not the key, not an email, and the key never left at all.
         Assert.Matches("^op-[0-9a-f]{16}$", OperatorId);
         Assert.All(events, e => Assert.DoesNotContain("@", PostHogRequest.DistinctId(e) ?? ""));
-        Assert.All(fixture.PostHog.Requests, r => Assert.DoesNotContain(AppHostFixture.ReadKey, r.Body + r.Query));
-        Assert.All(fixture.Sentry.Envelopes, e => Assert.DoesNotContain(AppHostFixture.ReadKey, e.Text));
-        Assert.Empty(_browser.ConsoleErrors);
+        Assert.All(Fixture.PostHog.Requests, r => Assert.DoesNotContain(AppHostFixture.ReadKey, r.Body + r.Query));
+        Assert.All(Fixture.Sentry.Envelopes, e => Assert.DoesNotContain(AppHostFixture.ReadKey, e.Text));
+        Assert.Empty(Browser.ConsoleErrors);
     }
 
     [Fact]
     public async Task PostHogRecording_MasksInputs_AndKeepsPrivateAndBlockedElementsOut()
     {
-        await _browser.SignInAsync(_baseUrl, "/diagnostics");
+        await Browser.SignInAsync(BaseUrl, "/diagnostics");
         await Expect(Page.Locator("[data-status-of=posthog]")).ToContainTextAsync("session recording on");
         var typed = "typed-secret-" + Guid.NewGuid().ToString("N")[..8];
 
@@ -168,7 +155,7 @@ public partial class BrowserMonitoringTests(AppHostFixture fixture) : IAsyncLife
 
         // Recorded as an rrweb input event (source 5) with the value masked.
         var recording = await Eventually.UntilAsync(
-            () => string.Concat(fixture.PostHog.AcceptedEvents
+            () => string.Concat(Fixture.PostHog.AcceptedEvents
                 .Where(e => IsOperatorEvent(e, "$snapshot"))
                 .Select(PostHogRequest.SnapshotText)),
             text => text.Contains("\"source\":5") && text.Contains("Replay privacy"),
@@ -179,31 +166,31 @@ public partial class BrowserMonitoringTests(AppHostFixture fixture) : IAsyncLife
         Assert.DoesNotContain("Masked: an element with the attribute", recording);
         Assert.DoesNotContain("4111 1111", recording);
         Assert.DoesNotContain("078-05-1120", recording);
-        Assert.All(fixture.PostHog.Requests, r => Assert.DoesNotContain(typed, r.Body));
+        Assert.All(Fixture.PostHog.Requests, r => Assert.DoesNotContain(typed, r.Body));
     }
 
     [Fact]
     public async Task SecurityHeaders_AreSent_AndNoPageBreaksTheContentSecurityPolicy()
     {
-        using var client = fixture.Client("dashboard", key: null);
+        using var client = Fixture.Client("dashboard", key: null);
         using var response = await client.GetAsync("/signin");
         var csp = Header(response, "Content-Security-Policy");
         Assert.Contains("script-src 'self' 'report-sample';", csp);
         Assert.Contains("frame-ancestors 'none'", csp);
         Assert.Contains("worker-src 'self' blob:", csp);
-        Assert.Contains($"report-uri {fixture.Sentry.BaseUrl}/api/{FakeSentryServer.ProjectId}/security/?sentry_key={FakeSentryServer.PublicKey}", csp);
+        Assert.Contains($"report-uri {Fixture.Sentry.BaseUrl}/api/{FakeSentryServer.ProjectId}/security/?sentry_key={FakeSentryServer.PublicKey}", csp);
         Assert.Contains("object-src 'none'", csp);
         Assert.DoesNotContain("unsafe-eval", csp);
         var connect = csp.Split(';').Select(d => d.Trim()).Single(d => d.StartsWith("connect-src ", StringComparison.Ordinal));
-        Assert.Contains(fixture.Sentry.BaseUrl, connect);
-        Assert.Contains(fixture.PostHog.BaseUrl, connect);
+        Assert.Contains(Fixture.Sentry.BaseUrl, connect);
+        Assert.Contains(Fixture.PostHog.BaseUrl, connect);
         Assert.Equal("nosniff", Header(response, "X-Content-Type-Options"));
         Assert.Equal("DENY", Header(response, "X-Frame-Options"));
         Assert.Equal("strict-origin-when-cross-origin", Header(response, "Referrer-Policy"));
         Assert.Contains("camera=()", Header(response, "Permissions-Policy"));
 
         // Every page, with both SDKs running, in a real browser: no violation, no console error.
-        await _browser.SignInAsync(_baseUrl);
+        await Browser.SignInAsync(BaseUrl);
         foreach (var tab in new[] { "errors", "usage", "business", "health", "performance" })
         {
             await Page.ClickAsync($"[data-tab={tab}]");
@@ -215,8 +202,8 @@ public partial class BrowserMonitoringTests(AppHostFixture fixture) : IAsyncLife
         await Page.ReloadAsync();
         await Expect(Page.Locator("[data-status-of=sentry]")).ToContainTextAsync("on");
         Assert.True(await Page.EvaluateAsync<bool>("() => !!window.__SENTRY__"), "the Sentry SDK did not start");
-        Assert.Empty(_browser.CspViolations);
-        Assert.Empty(_browser.ConsoleErrors);
+        Assert.Empty(Browser.CspViolations);
+        Assert.Empty(Browser.ConsoleErrors);
 
         // The session cookie is out of reach of scripts and never sent cross-site.
         var session = (await Page.Context.CookiesAsync()).Single(c => c.Name == "contentmax.session");
@@ -227,7 +214,7 @@ public partial class BrowserMonitoringTests(AppHostFixture fixture) : IAsyncLife
     [Fact]
     public async Task CspViolation_IsBlocked_AndReportedToSentry()
     {
-        await _browser.SignInAsync(_baseUrl);
+        await Browser.SignInAsync(BaseUrl);
         var marker = "injected" + Guid.NewGuid().ToString("N")[..8];
 
         // What an injected inline script would do; the policy must stop it.
@@ -235,14 +222,14 @@ public partial class BrowserMonitoringTests(AppHostFixture fixture) : IAsyncLife
             "marker => { const s = document.createElement('script'); s.textContent = `window.${marker} = true`; document.head.appendChild(s); }", marker);
 
         var report = await Eventually.UntilAsync(
-            () => fixture.Sentry.SecurityReports.FirstOrDefault(r => r.ToJsonString().Contains(marker)),
-            r => r is not null, TimeSpan.FromSeconds(30), _ => $"No CSP report arrived; {fixture.Sentry.SecurityReports.Count} report(s) in all.");
+            () => Fixture.Sentry.SecurityReports.FirstOrDefault(r => r.ToJsonString().Contains(marker)),
+            r => r is not null, TimeSpan.FromSeconds(30), _ => $"No CSP report arrived; {Fixture.Sentry.SecurityReports.Count} report(s) in all.");
         Assert.False(await Page.EvaluateAsync<bool>($"() => window.{marker} === true"), "the inline script ran");
         var violation = report!["csp-report"]!;
         Assert.StartsWith("script-src", (string?)violation["effective-directive"] ?? (string?)violation["violated-directive"]);
-        Assert.StartsWith(_baseUrl, (string?)violation["document-uri"]);
+        Assert.StartsWith(BaseUrl, (string?)violation["document-uri"]);
         Assert.Contains($"sentry_environment={AppHostFixture.SentryEnvironment}", (string?)report["query"]);
-        Assert.Contains(_browser.CspViolations, m => m.Contains("script-src", StringComparison.Ordinal));
+        Assert.Contains(Browser.CspViolations, m => m.Contains("script-src", StringComparison.Ordinal));
     }
 
     private static string Header(HttpResponseMessage response, string name) =>

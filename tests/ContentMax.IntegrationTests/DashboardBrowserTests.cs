@@ -6,24 +6,11 @@ namespace ContentMax.IntegrationTests;
 
 // The operators' dashboard in a real headless Chromium.
 [Collection(AppHostCollection.Name)]
-public class DashboardBrowserTests(AppHostFixture fixture) : IAsyncLifetime
+public class DashboardBrowserTests(AppHostFixture fixture) : DashboardBrowserTest(fixture)
 {
-    private BrowserSession _browser = null!;
-    private string _baseUrl = "";
-
-    public async Task InitializeAsync()
-    {
-        _browser = await BrowserSession.StartAsync();
-        _baseUrl = fixture.App.GetEndpoint("dashboard", "http").ToString().TrimEnd('/');
-    }
-
-    public async Task DisposeAsync() => await _browser.DisposeAsync();
-
-    private IPage Page => _browser.Page;
-
     private async Task SignInAsync(string key = AppHostFixture.ReadKey)
     {
-        await Page.GotoAsync(_baseUrl + "/");
+        await Page.GotoAsync(BaseUrl + "/");
         await Expect(Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin"));
         await Page.FillAsync("#key", key);
         await Page.ClickAsync("button[type=submit]");
@@ -37,7 +24,7 @@ public class DashboardBrowserTests(AppHostFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task WithoutSigningIn_NoDataIsVisible()
     {
-        var response = await Page.GotoAsync(_baseUrl + "/");
+        var response = await Page.GotoAsync(BaseUrl + "/");
         Assert.Equal((int)HttpStatusCode.OK, response!.Status);
         await Expect(Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin"));
         await Expect(Page.Locator("[data-card]")).ToHaveCountAsync(0);
@@ -62,7 +49,7 @@ public class DashboardBrowserTests(AppHostFixture fixture) : IAsyncLifetime
         await Expect(Page.Locator("[data-card=api]")).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"Uptime: \d+d \d+h \d+m"));
         // There is no internet here: the external APIs are honestly not healthy.
         await Expect(Page.Locator("[data-card=external]")).Not.ToHaveAttributeAsync("data-status", "healthy");
-        Assert.Empty(_browser.ConsoleErrors);
+        Assert.Empty(Browser.ConsoleErrors);
     }
 
     [Fact]
@@ -72,7 +59,7 @@ public class DashboardBrowserTests(AppHostFixture fixture) : IAsyncLifetime
         await Expect(Page.Locator("[data-tab=performance]")).ToBeVisibleAsync();
         await Page.EvaluateAsync("() => window.__sameDocument = true");
 
-        var ingestion = fixture.Client("ingestion", AppHostFixture.IngestKey);
+        var ingestion = Fixture.Client("ingestion", AppHostFixture.IngestKey);
         var lcp = Enumerable.Range(1, 100).Select(i => new { metric = "LCP", value = i * 40.0 }).ToArray(); // p75 = 3000 ms
         var vitals = lcp
             .Concat(Enumerable.Range(1, 20).Select(i => new { metric = "INP", value = i * 5.0 }))
@@ -90,7 +77,7 @@ public class DashboardBrowserTests(AppHostFixture fixture) : IAsyncLifetime
         await Expect(Page.Locator("[data-vital=CLS]")).ToHaveAttributeAsync("data-rating", "needs-improvement");
         await Expect(Page.Locator("[data-chart=vitals-vs-target] svg path").First).ToBeAttachedAsync();
         await Expect(Page.Locator("[data-chart=vital-trend] svg path").First).ToBeAttachedAsync();
-        await _browser.ScreenshotAsync("performance");
+        await Browser.ScreenshotAsync("performance");
 
         // Errors.
         await Page.ClickAsync("[data-tab=errors]");
@@ -98,7 +85,7 @@ public class DashboardBrowserTests(AppHostFixture fixture) : IAsyncLifetime
         await ingestion.PostAsync(Enumerable.Range(0, 7).Select(i => new { metric = "errors", value = 1.0, tags = new { level = "error" } }).ToArray());
         await Expect(Page.Locator("[data-stat=errors-total] .stat-value")).ToHaveTextAsync("7", new() { Timeout = 30_000 });
         await Expect(Page.Locator("[data-chart=errors-per-hour] svg path").First).ToBeAttachedAsync();
-        await _browser.ScreenshotAsync("errors");
+        await Browser.ScreenshotAsync("errors");
 
         // Usage, per endpoint.
         await Page.ClickAsync("[data-tab=usage]");
@@ -111,7 +98,7 @@ public class DashboardBrowserTests(AppHostFixture fixture) : IAsyncLifetime
         await Expect(Page.Locator("[data-stat=requests-total] .stat-value")).ToHaveTextAsync("40", new() { Timeout = 30_000 });
         await Expect(Page.Locator("[data-stat=response-p95] .stat-value")).ToHaveTextAsync("380ms");
         await Expect(Page.Locator("[data-table=endpoints] tbody tr")).ToHaveCountAsync(2);
-        await _browser.ScreenshotAsync("usage");
+        await Browser.ScreenshotAsync("usage");
 
         // Business KPIs.
         await Page.ClickAsync("[data-tab=business]");
@@ -126,13 +113,13 @@ public class DashboardBrowserTests(AppHostFixture fixture) : IAsyncLifetime
         await Expect(Page.Locator("[data-stat=opportunities-scored] .stat-value")).ToHaveTextAsync("2", new() { Timeout = 30_000 });
         await Expect(Page.Locator("[data-stat=revenue-calculated] .stat-value")).ToHaveTextAsync("$2,001");
         await Expect(Page.Locator("[data-stat=active-projects] .stat-value")).ToHaveTextAsync("12");
-        await _browser.ScreenshotAsync("business");
+        await Browser.ScreenshotAsync("business");
 
         // Health history.
         await Page.ClickAsync("[data-tab=health]");
         await Expect(Page.Locator("[data-table=transitions] tbody tr").First).ToBeVisibleAsync(new() { Timeout = 30_000 });
         await Expect(Page.Locator("[data-chart=uptime] svg path").First).ToBeAttachedAsync();
-        await _browser.ScreenshotAsync("health-history");
+        await Browser.ScreenshotAsync("health-history");
 
         // Periods switch, and data stays.
         await Page.ClickAsync("[data-tab=performance]");
@@ -144,6 +131,6 @@ public class DashboardBrowserTests(AppHostFixture fixture) : IAsyncLifetime
         }
 
         Assert.True(await Page.EvaluateAsync<bool>("() => window.__sameDocument === true"), "the page reloaded");
-        Assert.Empty(_browser.ConsoleErrors);
+        Assert.Empty(Browser.ConsoleErrors);
     }
 }
