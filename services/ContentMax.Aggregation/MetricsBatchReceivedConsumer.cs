@@ -5,11 +5,13 @@ using Microsoft.Extensions.Options;
 
 namespace ContentMax.Aggregation;
 
-// Stores each batch of metrics, whether ingestion published it or another
-// service did so directly. A batch that breaks MetricRules is rejected whole
-// and lands in the error queue with its reasons; nothing of it is stored.
-// Valid batches are stored through GroupCommit, which writes the messages in
-// flight together; the message is acknowledged once its statement commits.
+// Stores each batch of metrics, whether ingestion published it (packed) or
+// another service did so directly (JSON). A batch that breaks MetricRules, or
+// whose packed body cannot be decoded, is rejected whole and lands in the
+// error queue with its reasons; nothing of it is stored. Valid batches are
+// stored through GroupCommit, which writes the messages in flight together;
+// the message is acknowledged once its transaction commits. A message that
+// was stored before (a redelivery) is recognised by its id and skipped.
 public sealed class MetricsBatchReceivedConsumer(GroupCommit storage, TimeProvider time) : IConsumer<MetricsBatchReceived>
 {
     public async Task Consume(ConsumeContext<MetricsBatchReceived> context)
@@ -20,13 +22,26 @@ public sealed class MetricsBatchReceivedConsumer(GroupCommit storage, TimeProvid
         var now = time.GetUtcNow();
         var reference = sentAt < now ? sentAt : now;
 
-        var errors = MetricRules.Check(context.Message.Metrics, reference);
+        MetricPoint[] points;
+        try
+        {
+            points = context.Message.Points();
+        }
+        catch (FormatException ex)
+        {
+            throw new InvalidMetricsMessageException([new MetricError(null, "packed", ex.Message)]);
+        }
+
+        var errors = MetricRules.Check(points, reference);
         if (errors.Count > 0)
         {
             throw new InvalidMetricsMessageException(errors);
         }
 
-        await storage.StoreAsync(context.Message.Metrics);
+        // MassTransit stamps every message it sends with an id; a message from
+        // elsewhere without one is keyed by its content's first point id.
+        var messageId = context.MessageId ?? points[0].Id;
+        await storage.StoreAsync(new StorageMessage(messageId, points, DeduplicateIds: context.Message.Packed is null));
     }
 }
 
@@ -35,16 +50,16 @@ public sealed class MetricsBatchReceivedConsumerDefinition : ConsumerDefinition<
     public MetricsBatchReceivedConsumerDefinition()
     {
         EndpointName = MessagingTopology.MetricsStorageQueue;
-        // Messages in flight are what GroupCommit combines into one statement:
+        // Messages in flight are what GroupCommit combines into one write:
         // enough of them that writes grow under load, and few enough that
         // memory stays bounded (each carries at most 1000 metrics).
-        ConcurrentMessageLimit = 16;
+        ConcurrentMessageLimit = MessagesInFlight;
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
         IConsumerConfigurator<MetricsBatchReceivedConsumer> consumer, IRegistrationContext context)
     {
-        endpoint.PrefetchCount = 16;
+        endpoint.PrefetchCount = MessagesInFlight;
         var settings = context.GetRequiredService<IOptions<AggregationOptions>>().Value;
 
         // Outer: any failure other than an outage (a bug, a broken migration) is
@@ -72,6 +87,9 @@ public sealed class MetricsBatchReceivedConsumerDefinition : ConsumerDefinition<
 
     // At the default 10 s cap, about six days of attempts.
     private const int OutageRetryLimit = 50_000;
+
+    // Two writers' worth of 1000-metric messages at GroupCommit.MaxPointsPerWrite.
+    public const int MessagesInFlight = 2 * GroupCommit.MaxPointsPerWrite / MetricRules.MaxBatchSize;
 }
 
 public sealed class InvalidMetricsMessageException(IReadOnlyList<MetricError> errors)

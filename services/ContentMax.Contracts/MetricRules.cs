@@ -15,6 +15,11 @@ public static class MetricRules
     public static readonly TimeSpan MaxAge = TimeSpan.FromDays(7);
     public static readonly TimeSpan MaxFuture = TimeSpan.FromMinutes(10);
 
+    // A histogram point: at most this many bucket bounds (OpenTelemetry's
+    // exponential histograms use up to 160 buckets a side).
+    public const int MaxBounds = 1024;
+    public const long MaxObservations = 1_000_000_000_000_000;
+
     public static string? CheckName(string? name)
     {
         if (string.IsNullOrEmpty(name))
@@ -120,6 +125,72 @@ public static class MetricRules
         if (CheckText(point.Url, MaxUrlLength) is { } url) yield return ("url", url);
         if (CheckText(point.UserAgent, MaxUrlLength) is { } ua) yield return ("userAgent", ua);
         foreach (var tag in CheckTags(point.Tags)) yield return tag;
+        if (point.Distribution is { } distribution)
+        {
+            foreach (var problem in CheckDistribution(distribution)) yield return problem;
+        }
+
+        if (point.Cumulative is { } cumulative)
+        {
+            if (cumulative.Series == Guid.Empty) yield return ("cumulative.series", "must not be the empty UUID");
+            if (cumulative.StartTime < 0 || cumulative.StartTime > point.Timestamp)
+            {
+                yield return ("cumulative.startTime", "must be 0 (unknown) or a Unix millisecond time no later than timestamp");
+            }
+        }
+    }
+
+    public static IEnumerable<(string Field, string Reason)> CheckDistribution(Distribution d)
+    {
+        if (d.Count < 1 || d.Count > MaxObservations)
+        {
+            yield return ("count", $"must be a whole number from 1 to {MaxObservations}");
+        }
+
+        if (d.Min is { } min && !double.IsFinite(min)) yield return ("min", "must be a finite number");
+        if (d.Max is { } max && !double.IsFinite(max)) yield return ("max", "must be a finite number");
+        if (d.Min > d.Max) yield return ("min", "must not be greater than max");
+
+        if (d.Bounds.Length == 0)
+        {
+            if (d.BucketCounts.Length > 0) yield return ("buckets.counts", "must be empty when there are no bounds");
+            yield break;
+        }
+
+        if (d.Bounds.Length > MaxBounds)
+        {
+            yield return ("buckets.bounds", $"must have at most {MaxBounds} entries");
+            yield break;
+        }
+
+        for (var i = 0; i < d.Bounds.Length; i++)
+        {
+            if (!double.IsFinite(d.Bounds[i]) || (i > 0 && d.Bounds[i] <= d.Bounds[i - 1]))
+            {
+                yield return ("buckets.bounds", "must be finite numbers in strictly increasing order");
+                yield break;
+            }
+        }
+
+        if (d.BucketCounts.Length != d.Bounds.Length + 1)
+        {
+            yield return ("buckets.counts", "must have one more entry than bounds");
+            yield break;
+        }
+
+        long total = 0;
+        foreach (var count in d.BucketCounts)
+        {
+            if (count < 0 || count > MaxObservations)
+            {
+                yield return ("buckets.counts", "must be whole numbers of at least 0");
+                yield break;
+            }
+
+            total += count;
+        }
+
+        if (total != d.Count) yield return ("buckets.counts", "must add up to count");
     }
 
     // Every problem with a batch, as (index, field, reason). Empty when valid.

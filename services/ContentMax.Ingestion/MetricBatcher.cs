@@ -166,7 +166,9 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
         timeout.CancelAfter(_options.PublishTimeout);
         try
         {
-            await bus.Publish(new MetricsBatchReceived { Metrics = points, Source = "http" }, timeout.Token);
+            // The compact binary form: a fraction of the cost of thousands of
+            // objects as JSON, on both sides of the broker.
+            await bus.Publish(new MetricsBatchReceived { Packed = MetricBatchCodec.Encode(points), Source = "http" }, timeout.Token);
             MetricsPublished.Add(count);
             MessagesPublished.Add(1);
             MessageSize.Record(count);

@@ -28,10 +28,51 @@ public class MetricRequestParserTests
     [Theory]
     [InlineData("""{"metric":"m","value":1}""", false)]
     [InlineData("""{"metric":"m","value":1,"timestamp":1795694400000}""", false)]
-    [InlineData("""{"metric":"m","value":1,"id":"0b8c7a52-8c7e-4f6e-9b43-3f2a8a2f9d10","timestamp":1795694400000}""", false)]
+    [InlineData("""{"metric":"m","value":1,"id":"0b8c7a52-8c7e-4f6e-9b43-3f2a8a2f9d10","timestamp":1795694400000}""", true)]
     [InlineData("""{"metric":"m","value":1,"id":"0b8c7a52-8c7e-4f6e-9b43-3f2a8a2f9d10"}""", true)]
-    public void Parse_ClientIdWithoutTimestamp_IsDedupedOnTheIdAlone(string json, bool unique) =>
+    public void Parse_ClientChosenId_IsStoredAtMostOnce(string json, bool unique) =>
         Assert.Equal(unique, Parse(json).Points.Single().RequireUniqueId);
+
+    [Fact]
+    public void Parse_HistogramPoint_BecomesADistributionWhoseValueIsTheSum()
+    {
+        var point = Assert.Single(Parse("""
+            {"metric":"api_response_time","count":6,"sum":930.5,"min":12,"max":480,
+             "buckets":{"bounds":[100,250],"counts":[2,3,1]},"tags":{"route":"/api/nodes"}}
+            """).Points);
+
+        Assert.Equal(930.5, point.Value);
+        Assert.Equal(6, point.Count);
+        var d = point.Distribution!;
+        Assert.Equal((12.0, 480.0), (d.Min!.Value, d.Max!.Value));
+        Assert.Equal([100.0, 250.0], d.Bounds);
+        Assert.Equal([2L, 3L, 1L], d.BucketCounts);
+    }
+
+    [Fact]
+    public void Parse_CountAndSumWithoutBuckets_IsADistributionWithoutBuckets()
+    {
+        var point = Assert.Single(Parse("""{"metric":"api_requests","count":37,"sum":37}""").Points);
+        Assert.Equal(37, point.Count);
+        Assert.Empty(point.Distribution!.Bounds);
+    }
+
+    [Theory]
+    [InlineData("""{"metric":"a","count":3}""", "sum: is required when count or buckets are sent")]
+    [InlineData("""{"metric":"a","sum":3}""", "count: is required when sum or buckets are sent")]
+    [InlineData("""{"metric":"a","count":2,"sum":3,"value":1}""", "value: must be left out when count and sum are sent (sum is the total of the observations)")]
+    [InlineData("""{"metric":"a","value":1,"min":0}""", "min: only applies to a point with count and sum")]
+    [InlineData("""{"metric":"a","count":0,"sum":0}""", "count: must be a whole number from 1 to 1000000000000000")]
+    [InlineData("""{"metric":"a","count":2.5,"sum":3}""", "count: must be a whole number")]
+    [InlineData("""{"metric":"a","count":2,"sum":3,"min":5,"max":1}""", "min: must not be greater than max")]
+    [InlineData("""{"metric":"a","count":3,"sum":3,"buckets":{"bounds":[2,1],"counts":[1,1,1]}}""", "buckets.bounds: must be finite numbers in strictly increasing order")]
+    [InlineData("""{"metric":"a","count":3,"sum":3,"buckets":{"bounds":[1,2],"counts":[1,2]}}""", "buckets.counts: must have one more entry than bounds")]
+    [InlineData("""{"metric":"a","count":3,"sum":3,"buckets":{"bounds":[1,2],"counts":[1,1,0]}}""", "buckets.counts: must add up to count")]
+    [InlineData("""{"metric":"a","count":3,"sum":3,"buckets":{"bounds":[1,2],"counts":[1,-1,3]}}""", "buckets.counts: must be an array of whole numbers of at least 0")]
+    [InlineData("""{"metric":"a","count":3,"sum":3,"buckets":{"bounds":[1]}}""", "buckets: must have both bounds and counts")]
+    [InlineData("""{"metric":"a","count":3,"sum":3,"buckets":[1]}""", "buckets: must be an object with bounds and counts arrays")]
+    public void Parse_InvalidHistogramPoint_NamesFieldAndReason(string json, string expected) =>
+        Assert.Contains(expected, Errors(json));
 
     [Fact]
     public void Parse_AllFields_AreKeptAndTagValuesBecomeText()
@@ -65,7 +106,7 @@ public class MetricRequestParserTests
     [InlineData("""{"metric":"a","value":1,"tags":[1]}""", "tags: must be an object of string, number or boolean values")]
     [InlineData("""{"metric":"a","value":1,"tags":{"k":{"x":1}}}""", "tags.k: must be a string, number or boolean")]
     [InlineData("""{"metric":"a","value":1,"url":5}""", "url: must be a string")]
-    [InlineData("""{"metric":"a","value":1,"vaule":1}""", "vaule: is not a known field (expected metric, value, timestamp, url, userAgent, tags, id)")]
+    [InlineData("""{"metric":"a","value":1,"vaule":1}""", "vaule: is not a known field (expected metric, value, timestamp, url, userAgent, tags, id, count, sum, min, max, buckets)")]
     [InlineData("""{"metric":"a","value":1,"value":2}""", "value: appears more than once")]
     public void Parse_InvalidField_NamesFieldAndReason(string json, string expected) =>
         Assert.Contains(expected, Errors(json));

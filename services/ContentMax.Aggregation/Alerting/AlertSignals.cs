@@ -4,10 +4,11 @@ using NpgsqlTypes;
 
 namespace ContentMax.Aggregation.Alerting;
 
-// The numbers rules compare: an aggregate, a rate or a ratio of metric points
+// The numbers rules compare: an aggregate, a rate or a ratio of observations
 // over a window ending now. A whole metric is read from the rollups (the same
 // merge the query API does); a selector with tags or conditions reads the raw
-// rows of its window through the (name, ts) index.
+// rows of its window through the (name, ts) index. Counts are observations: a
+// histogram point counts as many as it stands for.
 public sealed class AlertSignals(NpgsqlDataSource dataSource, MetricQueries queries)
 {
     // The value a threshold, rate or ratio rule compares, or null when there
@@ -55,14 +56,29 @@ public sealed class AlertSignals(NpgsqlDataSource dataSource, MetricQueries quer
             return all.GetValueOrDefault(selector.Metric);
         }
 
+        // Single values filtered in SQL; histogram points whole, their buckets filtered here.
         await using var command = dataSource.CreateCommand();
         var window = Window(command, from, to);
-        command.CommandText = $"SELECT array_agg(value ORDER BY value), sum(value) FROM metrics WHERE {window} AND {SelectorSql.Where(selector, command)}";
+        var where = SelectorSql.Where(selector, command);
+        var values = SelectorSql.ValueConditions(selector, command);
+        command.CommandText = $"""
+            SELECT count(*), sum(value), NULL::float8, NULL::float8, NULL::int[], NULL::bigint[], array_agg(value ORDER BY value)
+            FROM metrics WHERE {window} AND {where} AND sketch_keys IS NULL AND {values}
+            HAVING count(*) > 0
+            UNION ALL
+            SELECT count, value, min, max, sketch_keys, sketch_counts, NULL::float8[]
+            FROM metrics WHERE {window} AND {where} AND sketch_keys IS NOT NULL
+            """;
+        var filters = SelectorSql.ValueFilters(selector).ToList();
+        Func<double, bool>? keep = filters.Count == 0 ? null : v => filters.All(f => Comparisons.Holds(v, f.Op, f.Value));
+        var observations = new Observations();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return reader.IsDBNull(0) ? null : MetricAggregate.FromSorted(reader.GetFieldValue<double[]>(0), reader.GetDouble(1));
+        while (await reader.ReadAsync(cancellationToken)) observations.Read(reader, 0, keep);
+        return observations.Builder.Count == 0 ? null : observations.ToAggregate();
     }
 
+    // How many observations the selector counts over the window: points, or
+    // the observations histogram points stand for.
     public async Task<long> CountAsync(MetricSelector selector, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         if (selector.IsWholeMetric)
@@ -73,7 +89,8 @@ public sealed class AlertSignals(NpgsqlDataSource dataSource, MetricQueries quer
 
         await using var command = dataSource.CreateCommand();
         var window = Window(command, from, to);
-        command.CommandText = $"SELECT count(*) FROM metrics WHERE {window} AND {SelectorSql.Where(selector, command)}";
+        var where = SelectorSql.Where(selector, command);
+        command.CommandText = $"SELECT coalesce(sum({SelectorSql.Weight(selector, command)}), 0)::bigint FROM metrics WHERE {window} AND {where}";
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 

@@ -5,9 +5,15 @@ using NpgsqlTypes;
 
 namespace ContentMax.Aggregation.Alerting;
 
-// Turns a MetricSelector into a WHERE fragment over the raw metrics table.
-// Every value travels as a parameter; operators come from a fixed list, so no
-// part of a rule reaches the SQL text.
+// Turns a MetricSelector into SQL over the raw metrics table. Every value
+// travels as a parameter; operators come from a fixed list, so no part of a
+// rule reaches the SQL text.
+//
+// A raw row may stand for many observations (a histogram point), so a
+// selector is two parts: Where picks the rows (name, tags, tag comparisons),
+// and Weight says how many of a row's observations count (the value
+// comparisons: 1 or 0 for a single value, the matching observations of a
+// histogram point's sketch otherwise).
 public static class SelectorSql
 {
     public static string Where(MetricSelector selector, NpgsqlCommand command)
@@ -21,28 +27,51 @@ public static class SelectorSql
 
         foreach (var filter in selector.Where ?? [])
         {
-            var op = filter.Op switch
-            {
-                "==" => "=",
-                "!=" => "<>",
-                var known when Comparisons.All.Contains(known) => known,
-                _ => throw new ArgumentException($"Unknown comparison '{filter.Op}'.", nameof(selector)),
-            };
-            var left = filter.Tag is null
-                ? "value"
-                // A tag that is missing or not a number never matches a numeric comparison.
-                : $"(CASE WHEN tags ->> {Add(command, filter.Tag, NpgsqlDbType.Text)} ~ '^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$' THEN (tags ->> {P(command.Parameters.Count)})::float8 END)";
-            sql.Append(" AND ").Append(left).Append(' ').Append(op).Append(' ').Append(Add(command, filter.Value, NpgsqlDbType.Double));
+            if (filter.Tag is null) continue;
+            // A tag that is missing or not a number never matches a numeric comparison.
+            var tag = Add(command, filter.Tag, NpgsqlDbType.Text);
+            sql.Append(" AND (CASE WHEN tags ->> ").Append(tag).Append(" ~ '^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$' THEN (tags ->> ")
+                .Append(tag).Append(")::float8 END) ").Append(SqlOp(filter.Op)).Append(' ').Append(Add(command, filter.Value, NpgsqlDbType.Double));
         }
 
         return sql.ToString();
     }
+
+    // The comparisons on a single value, "true" when there are none.
+    public static string ValueConditions(MetricSelector selector, NpgsqlCommand command)
+    {
+        var conditions = ValueFilters(selector)
+            .Select(f => $"value {SqlOp(f.Op)} {Add(command, f.Value, NpgsqlDbType.Double)}")
+            .ToList();
+        return conditions.Count == 0 ? "true" : string.Join(" AND ", conditions);
+    }
+
+    // How many of a row's observations the selector counts.
+    public static string Weight(MetricSelector selector, NpgsqlCommand command)
+    {
+        var filters = ValueFilters(selector).ToList();
+        if (filters.Count == 0) return "count";
+        var ops = Add(command, filters.Select(f => SqlOp(f.Op)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
+        var xs = Add(command, filters.Select(f => f.Value).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Double);
+        return $"(CASE WHEN sketch_keys IS NULL THEN CASE WHEN {ValueConditions(selector, command)} THEN 1 ELSE 0 END " +
+               $"ELSE sketch_count_where(sketch_keys, sketch_counts, {ops}, {xs}) END)";
+    }
+
+    public static IEnumerable<ValueFilter> ValueFilters(MetricSelector selector) => (selector.Where ?? []).Where(f => f.Tag is null);
 
     public static string Add(NpgsqlCommand command, object value, NpgsqlDbType type)
     {
         command.Parameters.Add(new NpgsqlParameter { Value = value, NpgsqlDbType = type });
         return P(command.Parameters.Count);
     }
+
+    private static string SqlOp(string op) => op switch
+    {
+        "==" => "=",
+        "!=" => "<>",
+        var known when Comparisons.All.Contains(known) => known,
+        _ => throw new ArgumentException($"Unknown comparison '{op}'."),
+    };
 
     private static string P(int index) => "$" + index;
 }

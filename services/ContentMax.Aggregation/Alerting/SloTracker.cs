@@ -32,12 +32,14 @@ public sealed class SloTracker(NpgsqlDataSource dataSource)
         var start = SelectorSql.Add(command, from.UtcDateTime, NpgsqlDbType.TimestampTz);
         var end = SelectorSql.Add(command, now.UtcDateTime, NpgsqlDbType.TimestampTz);
         var total = SelectorSql.Where(slo.Total, command);
+        var totalWeight = SelectorSql.Weight(slo.Total, command);
         var good = SelectorSql.Where(slo.Good, command);
+        var goodWeight = SelectorSql.Weight(slo.Good, command);
         command.CommandText = $"""
             INSERT INTO slo_minutes (slo_id, bucket, good, total)
             SELECT {id}, coalesce(t.bucket, g.bucket), least(coalesce(g.n, 0), coalesce(t.n, 0)), coalesce(t.n, 0)
-            FROM (SELECT date_trunc('minute', ts) AS bucket, count(*) AS n FROM metrics WHERE ts >= {start} AND ts < {end} AND {total} GROUP BY 1) t
-            FULL JOIN (SELECT date_trunc('minute', ts) AS bucket, count(*) AS n FROM metrics WHERE ts >= {start} AND ts < {end} AND {good} GROUP BY 1) g
+            FROM (SELECT date_trunc('minute', ts) AS bucket, sum({totalWeight}) AS n FROM metrics WHERE ts >= {start} AND ts < {end} AND {total} GROUP BY 1) t
+            FULL JOIN (SELECT date_trunc('minute', ts) AS bucket, sum({goodWeight}) AS n FROM metrics WHERE ts >= {start} AND ts < {end} AND {good} GROUP BY 1) g
                 ON g.bucket = t.bucket
             ON CONFLICT (slo_id, bucket) DO UPDATE SET good = excluded.good, total = excluded.total
             """;

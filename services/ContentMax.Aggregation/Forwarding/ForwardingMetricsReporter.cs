@@ -26,12 +26,13 @@ public sealed class ForwardingMetricsReporter(
             MetricPoint Point(string name, double value) => new() { Id = Guid.CreateVersion7(), Metric = name, Value = value, Timestamp = timestamp };
             try
             {
-                await store.StoreAsync(
+                MetricPoint[] points =
                 [
                     Point("datadog_forward_lag_seconds", now.LagSeconds),
                     Point("datadog_forward_failures", now.Failures - last.Failures),
                     Point("datadog_points_skipped", now.Skipped - last.Skipped),
-                ], stoppingToken);
+                ];
+                await store.StoreAsync([new StorageMessage(Guid.CreateVersion7(), points, DeduplicateIds: false)], stoppingToken);
                 last = now;
             }
             catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)

@@ -30,35 +30,40 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
             WHERE bucket >= $8 AND bucket < $9 AND ($7::text IS NULL OR name = $7)
             GROUP BY 1, 2
         ), days AS (
-            SELECT d.bucket, d.name, d.count, d.sum, d.min, d.max, d.sketch
+            SELECT d.bucket, d.name, d.count, d.sum, d.min, d.max, d.sketch, d.dist_count
             FROM metric_rollups_day d
             JOIN day_hours h ON h.day = d.bucket AND h.name = d.name AND h.count = d.count
             WHERE d.bucket >= $8 AND d.bucket < $9
         )
-        SELECT name, count, sum, min, max, (sketch).keys, (sketch).counts, NULL::float8[]
+        SELECT name, count, sum, min, max, (sketch).keys, (sketch).counts, NULL::float8[], dist_count
         FROM days
         UNION ALL
-        SELECT name, count, sum, min, max, (sketch).keys, (sketch).counts, NULL::float8[]
+        SELECT name, count, sum, min, max, (sketch).keys, (sketch).counts, NULL::float8[], dist_count
         FROM metric_rollups_hour h
         WHERE ((bucket >= $3 AND bucket < $8) OR (bucket >= $9 AND bucket < $4)
                OR (bucket >= $8 AND bucket < $9
                    AND NOT EXISTS (SELECT 1 FROM days d WHERE d.bucket = date_trunc('day', h.bucket, 'UTC') AND d.name = h.name)))
           AND ($7::text IS NULL OR name = $7)
         UNION ALL
-        SELECT name, count, sum, min, max, (sketch).keys, (sketch).counts, NULL::float8[]
+        SELECT name, count, sum, min, max, (sketch).keys, (sketch).counts, NULL::float8[], dist_count
         FROM metric_rollups_minute
         WHERE ((bucket >= $5 AND bucket < $3) OR (bucket >= $4 AND bucket < $6)) AND ($7::text IS NULL OR name = $7)
         UNION ALL
-        SELECT name, count(*), sum(value), min(value), max(value), NULL::int[], NULL::bigint[], array_agg(value)
+        SELECT name, count(*), sum(value), min(value), max(value), NULL::int[], NULL::bigint[], array_agg(value), 0::bigint
         FROM metrics
-        WHERE ((ts >= $1 AND ts < $5) OR (ts >= $6 AND ts < $2)) AND ($7::text IS NULL OR name = $7)
+        WHERE ((ts >= $1 AND ts < $5) OR (ts >= $6 AND ts < $2)) AND ($7::text IS NULL OR name = $7) AND sketch_keys IS NULL
         GROUP BY name
+        UNION ALL
+        SELECT name, count, value, coalesce(min, sketch_value(sketch_keys[1])), coalesce(max, sketch_value(sketch_keys[cardinality(sketch_keys)])),
+               sketch_keys, sketch_counts, NULL::float8[], count
+        FROM metrics
+        WHERE ((ts >= $1 AND ts < $5) OR (ts >= $6 AND ts < $2)) AND ($7::text IS NULL OR name = $7) AND sketch_keys IS NOT NULL
         """;
 
     private const string ExactSql = """
         SELECT name, sum(value), array_agg(value ORDER BY value)
         FROM metrics
-        WHERE ts >= $1 AND ts < $2 AND name = ANY($3)
+        WHERE ts >= $1 AND ts < $2 AND name = ANY($3) AND sketch_keys IS NULL
         GROUP BY name
         """;
 
@@ -66,7 +71,7 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
         DateTimeOffset from, DateTimeOffset to, string? metric, CancellationToken cancellationToken)
     {
         var spans = RollupSpans.For(from.UtcDateTime, to.UtcDateTime);
-        var merged = new Dictionary<string, MergedAggregate>(StringComparer.Ordinal);
+        var merged = new Dictionary<string, AggregateBuilder>(StringComparer.Ordinal);
 
         await using (var command = dataSource.CreateCommand(RollupSql))
         {
@@ -86,34 +91,36 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
                 var name = reader.GetString(0);
                 if (!merged.TryGetValue(name, out var aggregate))
                 {
-                    merged[name] = aggregate = new MergedAggregate();
+                    merged[name] = aggregate = new AggregateBuilder();
                 }
 
-                aggregate.Add(reader.GetInt64(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetDouble(4));
-                if (!reader.IsDBNull(5))
+                if (!reader.IsDBNull(7))
                 {
-                    aggregate.Sketch.Merge(reader.GetFieldValue<int[]>(5), reader.GetFieldValue<long[]>(6));
+                    aggregate.AddValues(reader.GetFieldValue<double[]>(7));
+                    continue;
                 }
-                else
-                {
-                    foreach (var value in reader.GetFieldValue<double[]>(7)) aggregate.Sketch.Add(value);
-                }
+
+                aggregate.Add(reader.GetInt64(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetDouble(4), reader.GetInt64(8));
+                aggregate.AddSketch(reader.GetFieldValue<int[]>(5), reader.GetFieldValue<long[]>(6));
             }
         }
 
+        // Names with few enough values, all of them single observations, are
+        // answered exactly from their raw rows.
         var result = new SortedDictionary<string, MetricAggregate>(StringComparer.Ordinal);
-        var exactNames = merged.Where(kv => kv.Value.Count <= options.Value.ExactLimit).Select(kv => kv.Key).ToArray();
+        var exactNames = new List<string>();
         foreach (var (name, aggregate) in merged)
         {
-            if (aggregate.Count > options.Value.ExactLimit) result[name] = aggregate.ToAggregate();
+            if (aggregate.Count <= options.Value.ExactLimit && aggregate.DistCount == 0) exactNames.Add(name);
+            else result[name] = aggregate.ToAggregate();
         }
 
-        if (exactNames.Length > 0)
+        if (exactNames.Count > 0)
         {
             await using var command = dataSource.CreateCommand(ExactSql);
             command.Parameters.Add(new NpgsqlParameter { Value = from.UtcDateTime });
             command.Parameters.Add(new NpgsqlParameter { Value = to.UtcDateTime });
-            command.Parameters.Add(new NpgsqlParameter { Value = exactNames });
+            command.Parameters.Add(new NpgsqlParameter { Value = exactNames.ToArray() });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -124,42 +131,22 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
         return result;
     }
 
-    private sealed class MergedAggregate
-    {
-        public LogSketch Sketch { get; } = new();
-        public long Count { get; private set; }
-        private double _sum;
-        private double _min = double.PositiveInfinity;
-        private double _max = double.NegativeInfinity;
-
-        public void Add(long count, double sum, double min, double max)
-        {
-            Count += count;
-            _sum += sum;
-            _min = Math.Min(_min, min);
-            _max = Math.Max(_max, max);
-        }
-
-        public MetricAggregate ToAggregate()
-        {
-            long[] ranks = [Count / 2, Count / 2 + 1, Percentiles.Rank(Count, 75), Percentiles.Rank(Count, 95), Percentiles.Rank(Count, 99)];
-            var v = Sketch.ValuesAtRanks(ranks, _min, _max);
-            var median = Count % 2 == 0 ? (v[0] + v[1]) / 2 : v[1];
-            return new MetricAggregate(Count, _sum, _min, _max, _sum / Count, median, v[2], v[3], v[4], Exact: false);
-        }
-    }
-
+    // Single observations grouped per tag value in SQL; points that stand for
+    // many observations one by one, merged in C#.
     private const string BreakdownSql = """
-        SELECT coalesce(tags ->> $4, ''), sum(value), array_agg(value ORDER BY value) AS sorted
+        SELECT coalesce(tags ->> $4, ''), count(*), sum(value), NULL::float8, NULL::float8, NULL::int[], NULL::bigint[], array_agg(value ORDER BY value)
         FROM metrics
-        WHERE ts >= $1 AND ts < $2 AND name = $3
+        WHERE ts >= $1 AND ts < $2 AND name = $3 AND sketch_keys IS NULL
         GROUP BY 1
-        ORDER BY count(*) DESC
-        LIMIT $5
+        UNION ALL
+        SELECT coalesce(tags ->> $4, ''), count, value, min, max, sketch_keys, sketch_counts, NULL::float8[]
+        FROM metrics
+        WHERE ts >= $1 AND ts < $2 AND name = $3 AND sketch_keys IS NOT NULL
         """;
 
     // Aggregates of one metric per value of one tag, e.g. api_response_time per
-    // endpoint. Rows without the tag are grouped under "".
+    // endpoint, the `limit` values with the most observations. Rows without the
+    // tag are grouped under "".
     public async Task<Dictionary<string, MetricAggregate>> BreakdownAsync(
         DateTimeOffset from, DateTimeOffset to, string metric, string tag, int limit, CancellationToken cancellationToken)
     {
@@ -168,25 +155,34 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
         command.Parameters.Add(new NpgsqlParameter { Value = to.UtcDateTime });
         command.Parameters.Add(new NpgsqlParameter { Value = metric });
         command.Parameters.Add(new NpgsqlParameter { Value = tag });
-        command.Parameters.Add(new NpgsqlParameter { Value = limit });
 
-        var result = new Dictionary<string, MetricAggregate>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        var groups = new Dictionary<string, Observations>(StringComparer.Ordinal);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            result[reader.GetString(0)] = MetricAggregate.FromSorted(reader.GetFieldValue<double[]>(2), reader.GetDouble(1));
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var key = reader.GetString(0);
+                if (!groups.TryGetValue(key, out var group)) groups[key] = group = new Observations();
+                group.Read(reader, 1);
+            }
         }
 
-        return result;
+        return groups
+            .OrderByDescending(g => g.Value.Builder.Count)
+            .Take(limit)
+            .ToDictionary(g => g.Key, g => g.Value.ToAggregate(), StringComparer.Ordinal);
     }
 
     private const string SeriesSql = """
-        SELECT date_bin($4::interval, ts, $5) AS bucket, count(*) AS n, avg(value), min(value), max(value),
-               array_agg(value ORDER BY value) AS sorted
+        SELECT date_bin($4::interval, ts, $5) AS bucket, count(*), sum(value), NULL::float8, NULL::float8, NULL::int[], NULL::bigint[],
+               array_agg(value ORDER BY value)
         FROM metrics
-        WHERE ts >= $1 AND ts < $2 AND name = $3
+        WHERE ts >= $1 AND ts < $2 AND name = $3 AND sketch_keys IS NULL
         GROUP BY bucket
-        ORDER BY bucket
+        UNION ALL
+        SELECT date_bin($4::interval, ts, $5), count, value, min, max, sketch_keys, sketch_counts, NULL::float8[]
+        FROM metrics
+        WHERE ts >= $1 AND ts < $2 AND name = $3 AND sketch_keys IS NOT NULL
         """;
 
     public async Task<List<SeriesBucket>> SeriesAsync(
@@ -201,15 +197,14 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
         command.Parameters.Add(new NpgsqlParameter { Value = step });
         command.Parameters.Add(new NpgsqlParameter { Value = origin });
 
-        var found = new Dictionary<DateTime, SeriesBucket>();
+        var found = new Dictionary<DateTime, Observations>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
                 var start = DateTime.SpecifyKind(reader.GetDateTime(0), DateTimeKind.Utc);
-                var sorted = reader.GetFieldValue<double[]>(5);
-                found[start] = new SeriesBucket(start, reader.GetInt64(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetDouble(4),
-                    Percentiles.NearestRank(sorted, 95));
+                if (!found.TryGetValue(start, out var bucket)) found[start] = bucket = new Observations();
+                bucket.Read(reader, 1);
             }
         }
 
@@ -219,14 +214,22 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
         var first = new DateTime(from.UtcDateTime.Ticks - (from.UtcDateTime.Ticks - origin.Ticks) % step.Ticks, DateTimeKind.Utc);
         for (var t = first; t < to.UtcDateTime; t += step)
         {
-            buckets.Add(found.TryGetValue(t, out var b) ? b : new SeriesBucket(t, 0, null, null, null, null));
+            if (found.TryGetValue(t, out var b))
+            {
+                var a = b.ToAggregate();
+                buckets.Add(new SeriesBucket(t, a.Count, a.Average, a.Min, a.Max, a.P95));
+            }
+            else
+            {
+                buckets.Add(new SeriesBucket(t, 0, null, null, null, null));
+            }
         }
 
         return buckets;
     }
 
     private const string RawSql = """
-        SELECT id, name, value, ts, url, user_agent, tags::text
+        SELECT id, name, value, ts, url, user_agent, tags::text, count, min, max
         FROM metrics
         WHERE ts >= $1 AND ts < $2 AND ($3::text IS NULL OR name = $3)
           AND ($4::timestamptz IS NULL OR (ts, id) < ($4, $5))
@@ -257,7 +260,10 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
                 ts.ToUnixTimeMilliseconds(),
                 reader.IsDBNull(4) ? null : reader.GetString(4),
                 reader.IsDBNull(5) ? null : reader.GetString(5),
-                reader.IsDBNull(6) ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(6))));
+                reader.IsDBNull(6) ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(6)),
+                reader.GetInt64(7),
+                reader.IsDBNull(8) ? null : reader.GetDouble(8),
+                reader.IsDBNull(9) ? null : reader.GetDouble(9)));
         }
 
         RawCursor? next = null;
@@ -272,7 +278,6 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
     }
 }
 
-// P75 is beyond the seed's fields: Core Web Vitals are assessed at the 75th percentile.
 // P75 is beyond the seed's fields: Core Web Vitals are assessed at the 75th
 // percentile. Exact says whether the percentiles are exact or from sketches.
 public sealed record MetricAggregate(long Count, double Sum, double Min, double Max, double Average, double Median, double P75, double P95, double P99, bool Exact = true)
@@ -284,7 +289,11 @@ public sealed record MetricAggregate(long Count, double Sum, double Min, double 
 
 public sealed record SeriesBucket(DateTime Start, long Count, double? Average, double? Min, double? Max, double? P95);
 
-public sealed record RawMetric(Guid Id, string Metric, double Value, long Timestamp, string? Url, string? UserAgent, Dictionary<string, string>? Tags);
+// Count is how many observations the row stands for: 1 for a single value;
+// more for a histogram point, whose Value is then their sum and whose Min and
+// Max are set when the source knew them.
+public sealed record RawMetric(Guid Id, string Metric, double Value, long Timestamp, string? Url, string? UserAgent, Dictionary<string, string>? Tags,
+    long Count = 1, double? Min = null, double? Max = null);
 
 // An opaque position in the raw listing: the (timestamp, id) of the last row returned.
 public sealed record RawCursor(DateTimeOffset Timestamp, Guid Id)

@@ -28,6 +28,11 @@ public sealed class LogSketch
 
     public int BucketCount => _counts.Count;
 
+    // The values of the lowest and highest buckets (empty sketch: NaN).
+    public double LowestValue => _counts.Count == 0 ? double.NaN : ValueOf(_counts.Keys.Min());
+
+    public double HighestValue => _counts.Count == 0 ? double.NaN : ValueOf(_counts.Keys.Max());
+
     public static int KeyOf(double value)
     {
         var magnitude = Math.Abs(value);

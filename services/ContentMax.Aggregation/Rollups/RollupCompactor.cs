@@ -98,17 +98,17 @@ public sealed class RollupCompactor(
             await using var command = new NpgsqlCommand($"""
                 WITH moved AS (
                     DELETE FROM {table} WHERE bucket >= $1 AND bucket < $2 AND shard <> 0
-                    RETURNING bucket, name, shard, count, sum, min, max, sketch
+                    RETURNING bucket, name, shard, count, sum, min, max, sketch, dist_count
                 ), merged AS (
-                    INSERT INTO {table} AS r (bucket, name, shard, count, sum, min, max, sketch)
-                    SELECT bucket, name, 0, sum(count), sum(sum), min(min), max(max), sketch_merge_agg(sketch ORDER BY shard)
+                    INSERT INTO {table} AS r (bucket, name, shard, count, sum, min, max, sketch, dist_count)
+                    SELECT bucket, name, 0, sum(count), sum(sum), min(min), max(max), sketch_merge_agg(sketch ORDER BY shard), sum(dist_count)
                     FROM moved
                     GROUP BY bucket, name
                     ORDER BY bucket, name
                     ON CONFLICT (bucket, name, shard) DO UPDATE SET
                         count = r.count + EXCLUDED.count, sum = r.sum + EXCLUDED.sum,
                         min = least(r.min, EXCLUDED.min), max = greatest(r.max, EXCLUDED.max),
-                        sketch = sketch_merge(r.sketch, EXCLUDED.sketch)
+                        sketch = sketch_merge(r.sketch, EXCLUDED.sketch), dist_count = r.dist_count + EXCLUDED.dist_count
                 )
                 SELECT count(*)::int FROM moved
                 """, connection, transaction);

@@ -5,43 +5,47 @@ using ContentMax.ServiceDefaults;
 namespace ContentMax.Aggregation.Storage;
 
 // Group commit for the storage consumer. Each consumed message hands its
-// validated points here; while a write is in flight, the points of messages
-// that arrive meanwhile gather, and the next write stores all of them in one
-// MetricStore statement. Every caller's task completes when the statement that
-// carried its points has committed, or fails with that statement's error, so a
+// validated points here; while a write is in flight, the messages that arrive
+// meanwhile gather, and the next write stores all of them in one MetricStore
+// transaction. Every caller's task completes when the transaction that carried
+// its message has committed, or fails with that transaction's error, so a
 // message is still acknowledged only once its rows are stored.
 //
 // There is no timer: when storage is idle a lone message is written at once,
 // and under load each write grows by itself to whatever arrived during the
-// previous one. Fewer, larger statements matter because each rollup row
-// (name × minute and name × hour) is merged once per statement, whatever the
+// previous one. Fewer, larger writes matter because each rollup row
+// (name × minute and name × hour) is merged once per write, whatever the
 // number of points behind it.
 //
 // A combined write that fails for any reason other than a database outage is
 // split and each message is written alone, so one poison message cannot drag
-// the messages it was grouped with to the error queue.
+// the messages it was grouped with to the error queue. Redelivered messages
+// and repeated client ids are skipped inside the write (MetricStore) and
+// counted in contentmax.aggregation.skipped.
 public sealed class GroupCommit(MetricStore store)
 {
-    // Writers run side by side so one statement's round trip and commit
-    // overlap with the next one's work.
+    // Writers run side by side so one write's round trips and commit overlap
+    // with the next one's work.
     public const int MaxWriters = 2;
 
-    // A bound on one statement's arrays; larger gatherings become several writes.
-    public const int MaxPointsPerWrite = 5_000;
+    // A bound on one write; larger gatherings become several writes.
+    public const int MaxPointsPerWrite = 20_000;
 
     private static readonly Meter Meter = new(ContentMaxTelemetry.MeterName);
     private static readonly Histogram<int> WritePoints =
-        Meter.CreateHistogram<int>("contentmax.aggregation.write_points", "{metric}", "Metrics stored per storage statement");
+        Meter.CreateHistogram<int>("contentmax.aggregation.write_points", "{metric}", "Metrics stored per storage write");
     private static readonly Histogram<int> WriteMessages =
-        Meter.CreateHistogram<int>("contentmax.aggregation.write_messages", "{message}", "Broker messages combined per storage statement");
+        Meter.CreateHistogram<int>("contentmax.aggregation.write_messages", "{message}", "Broker messages combined per storage write");
+    private static readonly Counter<long> Skipped =
+        Meter.CreateCounter<long>("contentmax.aggregation.skipped", "{item}", "Redelivered messages, repeated client ids and repeated cumulative points that stored nothing");
 
     private readonly Lock _gate = new();
     private readonly Queue<Pending> _waiting = new();
     private int _writers;
 
-    public Task StoreAsync(IReadOnlyList<MetricPoint> points)
+    public Task StoreAsync(StorageMessage message)
     {
-        var pending = new Pending(points);
+        var pending = new Pending(message);
         bool startWriter;
         lock (_gate)
         {
@@ -63,10 +67,10 @@ public sealed class GroupCommit(MetricStore store)
             lock (_gate)
             {
                 var points = 0;
-                while (_waiting.TryPeek(out var next) && (group.Count == 0 || points + next.Points.Count <= MaxPointsPerWrite))
+                while (_waiting.TryPeek(out var next) && (group.Count == 0 || points + next.Message.Points.Count <= MaxPointsPerWrite))
                 {
                     group.Add(_waiting.Dequeue());
-                    points += next.Points.Count;
+                    points += next.Message.Points.Count;
                 }
 
                 if (group.Count == 0)
@@ -84,10 +88,8 @@ public sealed class GroupCommit(MetricStore store)
     {
         try
         {
-            var points = group.Count == 1 ? group[0].Points : Combine(group);
-            await store.StoreAsync(points, CancellationToken.None);
-            WritePoints.Record(points.Count);
-            WriteMessages.Record(group.Count);
+            var result = await store.StoreAsync(group.Select(p => p.Message).ToList(), CancellationToken.None);
+            Record(result, group.Count);
             foreach (var pending in group) pending.Stored.TrySetResult();
         }
         catch (Exception ex) when (group.Count > 1 && !DatabaseOutage.IsOutage(ex))
@@ -96,7 +98,7 @@ public sealed class GroupCommit(MetricStore store)
             {
                 try
                 {
-                    await store.StoreAsync(pending.Points, CancellationToken.None);
+                    Record(await store.StoreAsync([pending.Message], CancellationToken.None), 1);
                     pending.Stored.TrySetResult();
                 }
                 catch (Exception alone)
@@ -111,28 +113,18 @@ public sealed class GroupCommit(MetricStore store)
         }
     }
 
-    // One list of every point in the group. A point whose id must be unique
-    // on its own (RequireUniqueId: a client id without a timestamp) is kept
-    // once: within one statement the database cannot see the other copy.
-    private static List<MetricPoint> Combine(List<Pending> group)
+    private static void Record(StoreResult result, int messages)
     {
-        var all = new List<MetricPoint>(group.Sum(p => p.Points.Count));
-        HashSet<Guid>? uniqueIds = null;
-        foreach (var pending in group)
-        {
-            foreach (var point in pending.Points)
-            {
-                if (point.RequireUniqueId && !(uniqueIds ??= []).Add(point.Id)) continue;
-                all.Add(point);
-            }
-        }
-
-        return all;
+        WritePoints.Record(result.Stored);
+        WriteMessages.Record(messages);
+        if (result.RedeliveredMessages > 0) Skipped.Add(result.RedeliveredMessages, new KeyValuePair<string, object?>("reason", "redelivered_message"));
+        if (result.DuplicateIds > 0) Skipped.Add(result.DuplicateIds, new KeyValuePair<string, object?>("reason", "duplicate_id"));
+        if (result.RepeatedCumulativePoints > 0) Skipped.Add(result.RepeatedCumulativePoints, new KeyValuePair<string, object?>("reason", "repeated_cumulative_point"));
     }
 
-    private sealed class Pending(IReadOnlyList<MetricPoint> points)
+    private sealed class Pending(StorageMessage message)
     {
-        public IReadOnlyList<MetricPoint> Points { get; } = points;
+        public StorageMessage Message { get; } = message;
 
         public TaskCompletionSource Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Text.Json;
 using ContentMax.Aggregation.Forwarding;
+using ContentMax.Aggregation.Rollups;
 using ContentMax.Contracts;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -7,136 +9,418 @@ using NpgsqlTypes;
 
 namespace ContentMax.Aggregation.Storage;
 
-// Writes a batch of metrics and its rollups in ONE statement. Arrays go over
-// the wire in binary and are unnested server-side. ON CONFLICT on (id, ts) makes
-// a redelivered or re-sent metric a no-op (the raw table is partitioned by ts,
-// so its key must hold ts; points flagged RequireUniqueId are also matched on
-// their id alone, under a per-id advisory lock so concurrent writers cannot
-// both store one). Because the rollups are built only from the rows that
-// INSERT ... RETURNING reports as new, a redelivery cannot count (or forward
-// to Datadog) anything twice either. Rollup rows are written in
-// (bucket, name) order so concurrent consumers lock them in the same order, and
-// each write picks one of RollupShards rows per (bucket, name), so concurrent
-// consumers rarely wait on each other's row locks; queries merge the shards.
+// One broker message to store: its id (what makes a redelivery a no-op), its
+// points, and whether every point's id must be unique (the JSON form other
+// services publish) or only those flagged RequireUniqueId.
+public sealed record StorageMessage(Guid MessageId, IReadOnlyList<MetricPoint> Points, bool DeduplicateIds);
+
+// Writes the messages of one group commit in ONE transaction:
+//
+//   1. their ids go into stored_messages; a message whose id is already there
+//      was stored before (a redelivery) and is skipped whole;
+//   2. client-chosen point ids go into metric_ids; a point whose id is already
+//      there is skipped (only such points pay for this);
+//   3. cumulative points become deltas against their series' last point
+//      (cumulative_series, locked per series for the transaction);
+//   4. the points are appended to metrics with binary COPY;
+//   5. the minute and hour rollups, built in memory from those points, are
+//      merged in with one multi-row upsert per tier, and the Datadog outbox
+//      gets one row.
+//
+// Another replica storing the same redelivery at the same time waits on the
+// message id's unique key until this transaction ends, then skips it.
+// Everything that locks rows does so in a fixed order (ids and series sorted,
+// rollup rows by bucket and name), so concurrent writers queue instead of
+// deadlocking; a deadlock would be retried like an outage anyway.
 public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOptions> datadog)
 {
     private const int RollupShards = 8;
     private int _nextShard;
 
-    private const string RollupColumns = """
-        sum(n)::bigint, sum(total), min(lo), max(hi), ROW(array_agg(key ORDER BY key), array_agg(n ORDER BY key))::sketch
+
+    private const string CopySql =
+        "COPY metrics (id, name, value, ts, url, user_agent, tags, count, min, max, sketch_keys, sketch_counts) FROM STDIN (FORMAT BINARY)";
+
+    private const string ClaimMessagesSql = """
+        INSERT INTO stored_messages (id) SELECT id FROM unnest($1::uuid[]) AS m(id) ORDER BY id
+        ON CONFLICT DO NOTHING RETURNING id
         """;
 
-    private const string RollupMerge = """
-        count = r.count + EXCLUDED.count, sum = r.sum + EXCLUDED.sum,
-        min = least(r.min, EXCLUDED.min), max = greatest(r.max, EXCLUDED.max),
-        sketch = sketch_merge(r.sketch, EXCLUDED.sketch)
+    private const string ClaimIdsSql = """
+        INSERT INTO metric_ids (id) SELECT id FROM unnest($1::uuid[]) AS p(id) ORDER BY id
+        ON CONFLICT DO NOTHING RETURNING id
         """;
 
-    private const string InsertSql = $"""
-        WITH inserted AS (
-            INSERT INTO metrics (id, name, value, ts, url, user_agent, tags)
-            SELECT id, name, value, ts, url, user_agent, tags
-            FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::timestamptz[], $5::text[], $6::text[], $7::jsonb[], $10::bool[])
-                AS p(id, name, value, ts, url, user_agent, tags, unique_id)
-            WHERE NOT (p.unique_id AND EXISTS (
-                SELECT 1 FROM metrics m WHERE m.id = p.id AND m.ts >= p.ts - interval '8 days' AND m.ts <= p.ts + interval '8 days'))
-            ON CONFLICT (id, ts) DO NOTHING
-            RETURNING name, ts, value, tags
-        ), outbox AS (
-            -- Points for Datadog, only when forwarding is on ($9): one row per batch.
-            INSERT INTO datadog_outbox (points)
-            SELECT jsonb_agg(jsonb_build_object('M', name, 'T', floor(extract(epoch FROM ts))::bigint, 'V', value,
-                       'G', (SELECT array_agg(key || ':' || value) FROM jsonb_each_text(tags))))
-            FROM inserted
-            WHERE $9
-            HAVING count(*) > 0
-        ), keyed AS (
-            SELECT name, date_trunc('minute', ts) AS minute, sketch_key(value) AS key,
-                   count(*) AS n, sum(value) AS total, min(value) AS lo, max(value) AS hi
-            FROM inserted
-            GROUP BY 1, 2, 3
-        ), per_minute AS (
-            INSERT INTO metric_rollups_minute AS r (bucket, name, shard, count, sum, min, max, sketch)
-            SELECT minute, name, $8, {RollupColumns}
-            FROM keyed
-            GROUP BY minute, name
-            ORDER BY minute, name
-            ON CONFLICT (bucket, name, shard) DO UPDATE SET {RollupMerge}
-        ), per_hour AS (
-            INSERT INTO metric_rollups_hour AS r (bucket, name, shard, count, sum, min, max, sketch)
-            SELECT hour, name, $8, {RollupColumns}
-            FROM (
-                SELECT date_trunc('hour', minute) AS hour, name, key,
-                       sum(n)::bigint AS n, sum(total) AS total, min(lo) AS lo, max(hi) AS hi
-                FROM keyed
-                GROUP BY 1, 2, 3
-            ) hourly
-            GROUP BY hour, name
-            ORDER BY hour, name
-            ON CONFLICT (bucket, name, shard) DO UPDATE SET {RollupMerge}
-        )
-        SELECT count(*)::int FROM inserted
+    // Transaction-level advisory locks on cumulative series, in a two-key space
+    // of their own ("CmCu" = 1131234165, hash of the series), apart from the
+    // single-key locks the services take.
+    private const string LockSeriesSql = """
+        SELECT count(pg_advisory_xact_lock(1131234165, k))
+        FROM (SELECT DISTINCT hashtext(s::text) AS k FROM unnest($1::uuid[]) AS s ORDER BY 1) keys
         """;
 
-    // Transaction-level advisory locks in a two-key space of their own
-    // ("CmId", hash of the id), apart from the services' single-key locks.
-    private const string UniqueIdLocksSql = """
-        SELECT count(pg_advisory_xact_lock(1131235684, k))
-        FROM (SELECT DISTINCT hashtext(id::text) AS k FROM unnest($1::uuid[]) AS id ORDER BY 1) keys
+    private const string ReadSeriesSql = """
+        SELECT series, start_time, last_ts, value, count, min, max, bounds, bucket_counts
+        FROM cumulative_series WHERE series = ANY($1)
         """;
 
-    public async Task<int> StoreAsync(IReadOnlyList<MetricPoint> points, CancellationToken cancellationToken)
+    // $1 bucket, $2 name, $3 count, $4 sum, $5 min, $6 max, $7 offset and $8
+    // length into the flat $9 keys / $10 counts, $11 distribution count, $12 shard.
+    private static string RollupSql(string table) => $"""
+        INSERT INTO {table} AS r (bucket, name, shard, count, sum, min, max, sketch, dist_count)
+        SELECT b, n, $12, c, s, lo, hi, ROW(($9::int[])[o + 1 : o + l], ($10::bigint[])[o + 1 : o + l])::sketch, dc
+        FROM unnest($1::timestamptz[], $2::text[], $3::bigint[], $4::float8[], $5::float8[], $6::float8[], $7::int[], $8::int[], $11::bigint[])
+            AS u(b, n, c, s, lo, hi, o, l, dc)
+        ORDER BY b, n
+        ON CONFLICT (bucket, name, shard) DO UPDATE SET
+            count = r.count + EXCLUDED.count, sum = r.sum + EXCLUDED.sum,
+            min = least(r.min, EXCLUDED.min), max = greatest(r.max, EXCLUDED.max),
+            sketch = sketch_merge(r.sketch, EXCLUDED.sketch), dist_count = r.dist_count + EXCLUDED.dist_count
+        """;
+
+    private static readonly string MinuteRollupSql = RollupSql("metric_rollups_minute");
+    private static readonly string HourRollupSql = RollupSql("metric_rollups_hour");
+
+    // Bounds and bucket counts of each series are slices of two flat arrays:
+    // $9 bounds from $8 (length $10, -1 for none), $12 counts from $11 (one more).
+    private const string WriteSeriesSql = """
+        INSERT INTO cumulative_series AS c (series, start_time, last_ts, value, count, min, max, bounds, bucket_counts, updated_at)
+        SELECT s, st, ts, v, n, lo, hi,
+               CASE WHEN l < 0 THEN NULL ELSE ($9::float8[])[o + 1 : o + l] END,
+               CASE WHEN l < 0 THEN NULL ELSE ($12::bigint[])[co + 1 : co + l + 1] END,
+               now()
+        FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[], $4::float8[], $5::bigint[], $6::float8[], $7::float8[], $8::int[], $10::int[], $11::int[])
+            AS u(s, st, ts, v, n, lo, hi, o, l, co)
+        ORDER BY s
+        ON CONFLICT (series) DO UPDATE SET
+            start_time = EXCLUDED.start_time, last_ts = EXCLUDED.last_ts, value = EXCLUDED.value, count = EXCLUDED.count,
+            min = EXCLUDED.min, max = EXCLUDED.max, bounds = EXCLUDED.bounds, bucket_counts = EXCLUDED.bucket_counts,
+            updated_at = now()
+        """;
+
+    public async Task<StoreResult> StoreAsync(IReadOnlyList<StorageMessage> messages, CancellationToken cancellationToken)
     {
-        var n = points.Count;
-        var ids = new Guid[n];
+        var unique = messages.DistinctBy(m => m.MessageId).ToList();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        var fresh = await ClaimAsync(connection, transaction, ClaimMessagesSql, unique.Select(m => m.MessageId), cancellationToken);
+        var points = new List<MetricPoint>();
+        var needUniqueIds = new List<Guid>();
+        foreach (var message in unique)
+        {
+            if (!fresh.Contains(message.MessageId)) continue;
+            foreach (var point in message.Points)
+            {
+                points.Add(message.DeduplicateIds && !point.RequireUniqueId ? point with { RequireUniqueId = true } : point);
+                if (message.DeduplicateIds || point.RequireUniqueId) needUniqueIds.Add(point.Id);
+            }
+        }
+
+        var duplicates = 0;
+        if (needUniqueIds.Count > 0)
+        {
+            var claimed = await ClaimAsync(connection, transaction, ClaimIdsSql, needUniqueIds.Distinct(), cancellationToken);
+            var before = points.Count;
+            // The first point with a newly claimed id is stored; any later one in the same write is a copy.
+            points.RemoveAll(p => p.RequireUniqueId && !claimed.Remove(p.Id));
+            duplicates = before - points.Count;
+        }
+
+        CumulativeDeltas.Result? cumulative = null;
+        if (points.Any(p => p.Cumulative is not null))
+        {
+            cumulative = await ToDeltasAsync(connection, transaction, points.Where(p => p.Cumulative is not null).ToList(), cancellationToken);
+            points.RemoveAll(p => p.Cumulative is not null);
+            points.AddRange(cumulative.Deltas);
+        }
+
+        var rollups = new RollupBatch();
+        if (points.Count > 0)
+        {
+            await CopyAsync(connection, points, rollups, cancellationToken);
+        }
+
+        await using (var batch = new NpgsqlBatch(connection, transaction))
+        {
+            if (rollups.PointCount > 0)
+            {
+                var shard = (short)((uint)Interlocked.Increment(ref _nextShard) % RollupShards);
+                batch.BatchCommands.Add(RollupCommand(MinuteRollupSql, [.. rollups.Minutes], shard));
+                batch.BatchCommands.Add(RollupCommand(HourRollupSql, rollups.Hours(), shard));
+                if (datadog.Value.Enabled)
+                {
+                    batch.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO datadog_outbox (points) VALUES ($1)")
+                    {
+                        Parameters = { new NpgsqlParameter { Value = OutboxJson(points), NpgsqlDbType = NpgsqlDbType.Jsonb } },
+                    });
+                }
+            }
+
+            if (cumulative is { States.Count: > 0 })
+            {
+                batch.BatchCommands.Add(WriteSeriesCommand(cumulative.States));
+            }
+
+            if (batch.BatchCommands.Count > 0) await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return new StoreResult(rollups.PointCount, unique.Count - fresh.Count, duplicates, cumulative?.Repeats ?? 0);
+    }
+
+    // Inserts the ids (sorted, so concurrent writers lock them in one order) and
+    // returns those that were not there before.
+    private static async Task<HashSet<Guid>> ClaimAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, IEnumerable<Guid> ids, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = ids.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        var claimed = new HashSet<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) claimed.Add(reader.GetGuid(0));
+        return claimed;
+    }
+
+    private async Task<CumulativeDeltas.Result> ToDeltasAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, List<MetricPoint> points, CancellationToken cancellationToken)
+    {
+        var series = points.Select(p => p.Cumulative!.Series).Distinct().ToArray();
+        await using (var lockSeries = new NpgsqlCommand(LockSeriesSql, connection, transaction))
+        {
+            lockSeries.Parameters.Add(new NpgsqlParameter { Value = series, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+            await lockSeries.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var states = new Dictionary<Guid, CumulativeState>();
+        await using (var read = new NpgsqlCommand(ReadSeriesSql, connection, transaction))
+        {
+            read.Parameters.Add(new NpgsqlParameter { Value = series, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var id = reader.GetGuid(0);
+                states[id] = new CumulativeState(
+                    id,
+                    reader.GetInt64(1),
+                    new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(2), DateTimeKind.Utc)).ToUnixTimeMilliseconds(),
+                    reader.GetDouble(3),
+                    reader.IsDBNull(4) ? null : reader.GetInt64(4),
+                    reader.IsDBNull(5) ? null : reader.GetDouble(5),
+                    reader.IsDBNull(6) ? null : reader.GetDouble(6),
+                    reader.IsDBNull(7) ? null : reader.GetFieldValue<double[]>(7),
+                    reader.IsDBNull(8) ? null : reader.GetFieldValue<long[]>(8));
+            }
+        }
+
+        return CumulativeDeltas.Apply(points, states, MetricRules.MaxAge);
+    }
+
+    // Appends the points to the raw table, adding each to the rollups on the way.
+    private static async Task CopyAsync(NpgsqlConnection connection, List<MetricPoint> points, RollupBatch rollups, CancellationToken cancellationToken)
+    {
+        var tagsJson = new TagsJson();
+        await using var importer = await connection.BeginBinaryImportAsync(CopySql, cancellationToken);
+        foreach (var p in points)
+        {
+            LogSketch? sketch = null;
+            if (p.Distribution is { } d)
+            {
+                sketch = new LogSketch();
+                DistributionSketch.AddTo(sketch, d, p.Value);
+            }
+
+            rollups.Add(p, sketch);
+            await importer.StartRowAsync(cancellationToken);
+            await importer.WriteAsync(p.Id, NpgsqlDbType.Uuid, cancellationToken);
+            await importer.WriteAsync(p.Metric, NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(p.Value, NpgsqlDbType.Double, cancellationToken);
+            await importer.WriteAsync(DateTime.UnixEpoch.AddMilliseconds(p.Timestamp), NpgsqlDbType.TimestampTz, cancellationToken);
+            await WriteNullableAsync(importer, p.Url, NpgsqlDbType.Text, cancellationToken);
+            await WriteNullableAsync(importer, p.UserAgent, NpgsqlDbType.Text, cancellationToken);
+            await WriteNullableAsync(importer, tagsJson.Of(p.Tags), NpgsqlDbType.Jsonb, cancellationToken);
+            if (sketch is null)
+            {
+                await importer.WriteAsync(1L, NpgsqlDbType.Bigint, cancellationToken);
+                await importer.WriteNullAsync(cancellationToken);
+                await importer.WriteNullAsync(cancellationToken);
+                await importer.WriteNullAsync(cancellationToken);
+                await importer.WriteNullAsync(cancellationToken);
+            }
+            else
+            {
+                var distribution = p.Distribution!;
+                var (keys, counts) = sketch.ToArrays();
+                await importer.WriteAsync(distribution.Count, NpgsqlDbType.Bigint, cancellationToken);
+                await WriteNullableAsync(importer, distribution.Min, NpgsqlDbType.Double, cancellationToken);
+                await WriteNullableAsync(importer, distribution.Max, NpgsqlDbType.Double, cancellationToken);
+                await importer.WriteAsync(keys, NpgsqlDbType.Array | NpgsqlDbType.Integer, cancellationToken);
+                await importer.WriteAsync(counts, NpgsqlDbType.Array | NpgsqlDbType.Bigint, cancellationToken);
+            }
+        }
+
+        await importer.CompleteAsync(cancellationToken);
+    }
+
+    private static ValueTask WriteNullableAsync<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type, CancellationToken cancellationToken) where T : class =>
+        value is null ? new ValueTask(importer.WriteNullAsync(cancellationToken)) : new ValueTask(importer.WriteAsync(value, type, cancellationToken));
+
+    private static ValueTask WriteNullableAsync(NpgsqlBinaryImporter importer, double? value, NpgsqlDbType type, CancellationToken cancellationToken) =>
+        value is { } v ? new ValueTask(importer.WriteAsync(v, type, cancellationToken)) : new ValueTask(importer.WriteNullAsync(cancellationToken));
+
+    private static NpgsqlBatchCommand RollupCommand(string sql, List<RollupRow> rows, short shard)
+    {
+        var n = rows.Count;
+        var buckets = new DateTime[n];
         var names = new string[n];
-        var values = new double[n];
-        var timestamps = new DateTime[n];
-        var urls = new string?[n];
-        var agents = new string?[n];
-        var tags = new string?[n];
-        var uniqueIds = new bool[n];
+        var counts = new long[n];
+        var sums = new double[n];
+        var mins = new double[n];
+        var maxes = new double[n];
+        var offsets = new int[n];
+        var lengths = new int[n];
+        var distCounts = new long[n];
+        var keys = new List<int>();
+        var keyCounts = new List<long>();
         for (var i = 0; i < n; i++)
         {
-            var p = points[i];
-            ids[i] = p.Id;
-            names[i] = p.Metric;
-            values[i] = p.Value;
-            timestamps[i] = DateTimeOffset.FromUnixTimeMilliseconds(p.Timestamp).UtcDateTime;
-            urls[i] = p.Url;
-            agents[i] = p.UserAgent;
-            tags[i] = p.Tags is { Count: > 0 } t ? JsonSerializer.Serialize(t) : null;
-            uniqueIds[i] = p.RequireUniqueId;
+            var row = rows[i];
+            buckets[i] = row.Bucket;
+            names[i] = row.Name;
+            counts[i] = row.Count;
+            sums[i] = row.Sum;
+            mins[i] = row.Min;
+            maxes[i] = row.Max;
+            distCounts[i] = row.DistCount;
+            var (k, c) = row.Sketch.ToArrays();
+            offsets[i] = keys.Count;
+            lengths[i] = k.Length;
+            keys.AddRange(k);
+            keyCounts.AddRange(c);
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = uniqueIds.Contains(true) ? await connection.BeginTransactionAsync(cancellationToken) : null;
-        if (transaction is not null)
+        return new NpgsqlBatchCommand(sql)
         {
-            // Points that must be unique on their id alone cannot rely on the
-            // key (id, ts): two writers storing re-sends of one point at once
-            // would each see no earlier copy. Each takes a lock per id first,
-            // in id order, and the insert's own snapshot then sees what the
-            // other committed. Only writes carrying such points pay for this.
-            await using var lockIds = new NpgsqlCommand(UniqueIdLocksSql, connection, transaction);
-            lockIds.Parameters.Add(new NpgsqlParameter { Value = ids.Where((_, i) => uniqueIds[i]).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
-            await lockIds.ExecuteNonQueryAsync(cancellationToken);
+            Parameters =
+            {
+                new NpgsqlParameter { Value = buckets, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz },
+                new NpgsqlParameter { Value = names, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                new NpgsqlParameter { Value = counts, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
+                new NpgsqlParameter { Value = sums, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double },
+                new NpgsqlParameter { Value = mins, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double },
+                new NpgsqlParameter { Value = maxes, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double },
+                new NpgsqlParameter { Value = offsets, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer },
+                new NpgsqlParameter { Value = lengths, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer },
+                new NpgsqlParameter { Value = keys.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer },
+                new NpgsqlParameter { Value = keyCounts.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
+                new NpgsqlParameter { Value = distCounts, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
+                new NpgsqlParameter { Value = shard, NpgsqlDbType = NpgsqlDbType.Smallint },
+            },
+        };
+    }
+
+    private static NpgsqlBatchCommand WriteSeriesCommand(List<CumulativeState> states)
+    {
+        var bounds = new List<double>();
+        var bucketCounts = new List<long>();
+        var offsets = new int[states.Count];
+        var lengths = new int[states.Count];
+        var countOffsets = new int[states.Count];
+        for (var i = 0; i < states.Count; i++)
+        {
+            offsets[i] = bounds.Count;
+            countOffsets[i] = bucketCounts.Count;
+            if (states[i].Bounds is { } b && states[i].BucketCounts is { } c)
+            {
+                lengths[i] = b.Length;
+                bounds.AddRange(b);
+                bucketCounts.AddRange(c);
+            }
+            else
+            {
+                lengths[i] = -1;
+            }
         }
 
-        await using var command = new NpgsqlCommand(InsertSql, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
-        command.Parameters.Add(new NpgsqlParameter { Value = names, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
-        command.Parameters.Add(new NpgsqlParameter { Value = timestamps, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
-        command.Parameters.Add(new NpgsqlParameter { Value = urls, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = agents, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = tags, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = (short)((uint)Interlocked.Increment(ref _nextShard) % RollupShards), NpgsqlDbType = NpgsqlDbType.Smallint });
-        command.Parameters.Add(new NpgsqlParameter { Value = datadog.Value.Enabled, NpgsqlDbType = NpgsqlDbType.Boolean });
-        command.Parameters.Add(new NpgsqlParameter { Value = uniqueIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Boolean });
-        var inserted = (int)(await command.ExecuteScalarAsync(cancellationToken))!;
-        if (transaction is not null) await transaction.CommitAsync(cancellationToken);
-        return inserted;
+        return new NpgsqlBatchCommand(WriteSeriesSql)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter { Value = states.Select(s => s.Series).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
+                new NpgsqlParameter { Value = states.Select(s => s.StartTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
+                new NpgsqlParameter { Value = states.Select(s => DateTime.UnixEpoch.AddMilliseconds(s.LastTimestamp)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz },
+                new NpgsqlParameter { Value = states.Select(s => s.Value).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double },
+                new NpgsqlParameter { Value = states.Select(s => s.Count).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
+                new NpgsqlParameter { Value = states.Select(s => s.Min).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double },
+                new NpgsqlParameter { Value = states.Select(s => s.Max).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double },
+                new NpgsqlParameter { Value = offsets, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer },
+                new NpgsqlParameter { Value = bounds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double },
+                new NpgsqlParameter { Value = lengths, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer },
+                new NpgsqlParameter { Value = countOffsets, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer },
+                new NpgsqlParameter { Value = bucketCounts.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
+            },
+        };
+    }
+
+    // The stored points for Datadog: metric, Unix seconds, value and tags as
+    // "key:value"; a point that stands for many observations also carries
+    // their count (its value is their sum).
+    private static string OutboxJson(List<MetricPoint> points)
+    {
+        var buffer = new ArrayBufferWriter<byte>(points.Count * 64);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            foreach (var p in points)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("M", p.Metric);
+                writer.WriteNumber("T", Math.Floor(p.Timestamp / 1000.0));
+                writer.WriteNumber("V", p.Value);
+                if (p.Tags is { Count: > 0 } tags)
+                {
+                    writer.WriteStartArray("G");
+                    foreach (var (key, value) in tags) writer.WriteStringValue(key + ":" + value);
+                    writer.WriteEndArray();
+                }
+
+                if (p.Distribution is { } d) writer.WriteNumber("C", d.Count);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    // Tags as JSON for the jsonb column. Points of one batch mostly share
+    // their tag sets, so the last few serializations are reused.
+    private sealed class TagsJson
+    {
+        private Dictionary<string, string>? _last;
+        private string? _lastJson;
+
+        public string? Of(Dictionary<string, string>? tags)
+        {
+            if (tags is not { Count: > 0 }) return null;
+            if (_last is not null && SameTags(_last, tags)) return _lastJson;
+            _last = tags;
+            return _lastJson = JsonSerializer.Serialize(tags);
+        }
+
+        private static bool SameTags(Dictionary<string, string> a, Dictionary<string, string> b)
+        {
+            if (ReferenceEquals(a, b)) return true;
+            if (a.Count != b.Count) return false;
+            foreach (var (key, value) in a)
+            {
+                if (!b.TryGetValue(key, out var other) || !string.Equals(value, other, StringComparison.Ordinal)) return false;
+            }
+
+            return true;
+        }
     }
 }
+
+public sealed record StoreResult(int Stored, int RedeliveredMessages, int DuplicateIds, int RepeatedCumulativePoints);
