@@ -14,7 +14,9 @@ public sealed class MigrationRunner(string connectionString, ILogger logger)
 {
     private const long AdvisoryLockKey = 0x436D_5363_6865_6D61; // "CmSchema"
 
-    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    // Applies every migration not yet applied, or only those up to version
+    // `upTo` (the upgrade test builds an older schema that way).
+    public async Task<int> RunAsync(CancellationToken cancellationToken, int? upTo = null)
     {
         await EnsureDatabaseAsync(cancellationToken);
 
@@ -43,7 +45,7 @@ public sealed class MigrationRunner(string connectionString, ILogger logger)
             }
 
             var count = 0;
-            foreach (var migration in Migration.LoadAll())
+            foreach (var migration in Migration.LoadAll().Where(m => upTo is null || m.Version <= upTo))
             {
                 if (applied.TryGetValue(migration.Version, out var checksum))
                 {

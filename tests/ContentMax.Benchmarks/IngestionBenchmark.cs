@@ -19,11 +19,11 @@ public sealed class IngestionBenchmark(BenchmarkSystem system, BenchmarkReport r
         var spread = TimeSpan.FromMinutes(1);
         var batched = LoadGenerator.Bodies(400, 100, spread, seed: 2);
         await MeasureAsync("Batched ingestion, 100 metrics/POST, end to end", batched, 100, workers: 32, report.Options.BatchedDuration,
-            minRate: 100_000, copyRatio: 0.20, p99TargetMs: 250);
+            minRate: 100_000, copyRatio: 0.20, p99TargetMs: 250, maxIngestionMicrosPerRequest: null);
 
         var singles = LoadGenerator.Bodies(2000, 1, spread, seed: 3);
-        await MeasureAsync("Single-metric POSTs, end to end", singles, 1, workers: 64, report.Options.SingleDuration,
-            minRate: 15_000, copyRatio: null, p99TargetMs: null);
+        await MeasureAsync("Single-metric POSTs, end to end", singles, 1, workers: 128, report.Options.SingleDuration,
+            minRate: 15_000, copyRatio: null, p99TargetMs: null, maxIngestionMicrosPerRequest: 30);
 
         sampling.Cancel();
         await sampler;
@@ -34,7 +34,7 @@ public sealed class IngestionBenchmark(BenchmarkSystem system, BenchmarkReport r
     }
 
     private async Task MeasureAsync(string title, byte[][] bodies, int perPost, int workers, TimeSpan duration,
-        double minRate, double? copyRatio, double? p99TargetMs)
+        double minRate, double? copyRatio, double? p99TargetMs, double? maxIngestionMicrosPerRequest)
     {
         Console.WriteLine($"{title}: {workers} workers for {duration.TotalSeconds:0} s...");
         var before = await StoredAsync();
@@ -42,6 +42,7 @@ public sealed class IngestionBenchmark(BenchmarkSystem system, BenchmarkReport r
         var load = new LoadGenerator(system.Endpoint("ingestion"), workers, i => bodies[i % bodies.Length], perPost);
         var started = Stopwatch.StartNew();
         var result = await load.RunAsync(duration);
+        var ingestionCpu = system.CpuSnapshot().GetValueOrDefault("ingestion") - cpuBefore.GetValueOrDefault("ingestion");
         var stored = await WaitForStoredAsync(before + result.AcceptedMetrics, TimeSpan.FromMinutes(3));
         var endToEnd = started.Elapsed;
         var cpuAfter = system.CpuSnapshot();
@@ -59,6 +60,9 @@ public sealed class IngestionBenchmark(BenchmarkSystem system, BenchmarkReport r
             $"≥ {minRate:N0}/s" + (copyRatio is null ? "" : $", ≥ {copyRatio:0.00}× COPY"), met);
         report.Add($"{title}: POST latency", $"p50 {LoadGenerator.Percentile(result.LatenciesMs, 50):0.0} ms, p99 {p99:0.0} ms", "—", "—",
             p99TargetMs is null ? "—" : $"p99 ≤ {p99TargetMs} ms", p99TargetMs is null ? null : p99 <= p99TargetMs);
+        var micros = ingestionCpu / result.Requests * 1e6;
+        report.Add($"{title}: ingestion CPU per request", $"{micros:0.0} µs", "—", "—",
+            maxIngestionMicrosPerRequest is null ? "—" : $"≤ {maxIngestionMicrosPerRequest} µs", maxIngestionMicrosPerRequest is null ? null : micros <= maxIngestionMicrosPerRequest);
         report.Note($"{title}: {result.AcceptedMetrics:N0} metrics accepted in {result.Elapsed.TotalSeconds:0.0} s " +
             $"({result.AcceptedMetrics / result.Elapsed.TotalSeconds:N0}/s at the API), all {stored - before:N0} stored after {endToEnd.TotalSeconds:0.0} s; " +
             $"{result.Rejected:N0} requests answered 503 (backpressure) and retried.");

@@ -30,6 +30,35 @@ public class ScaleOutTests(FaultFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task TheSameMessages_StoredByBothReplicasAtOnce_AreStoredOnce()
+    {
+        await fixture.WaitForAllHealthyAsync(TimeSpan.FromMinutes(2));
+        var rows = await fixture.RowsAsync();
+        var name = $"redelivered_{Guid.NewGuid():N}";
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+        // Each message twice in a row with one id: the broker hands the two
+        // copies to the two replicas, which store them at the same moment.
+        const int messages = 200, perMessage = 50;
+        var batches = Enumerable.Range(0, messages).Select(m => new MetricsBatchReceived
+        {
+            Packed = MetricBatchCodec.Encode(Enumerable.Range(0, perMessage)
+                .Select(i => new MetricPoint { Id = Guid.CreateVersion7(), Metric = name, Value = 1, Timestamp = now - i })
+                .ToArray()),
+            Source = "redelivery-test",
+        }).ToList();
+        await Broker.PublishAsync(await fixture.ConnectionStringAsync("messaging"),
+            batches.SelectMany(b => { var id = Guid.NewGuid(); return new[] { (b, (Guid?)id), (b, id) }; }));
+
+        var (stored, distinct) = await rows.WaitForAsync(name, messages * perMessage, TimeSpan.FromSeconds(60));
+        Assert.Equal(messages * perMessage, stored);
+        Assert.Equal(stored, distinct);
+        // The rollups counted each point once too.
+        var rolledUp = (long)(await rows.QueryAsync($"SELECT coalesce(sum(count), 0)::bigint FROM metric_rollups_minute WHERE name = '{name}'"))[0][0];
+        Assert.Equal(messages * perMessage, rolledUp);
+    }
+
+    [Fact]
     public async Task TwoAggregationReplicas_RunOneAlertEvaluator_AndTheOtherTakesOverWhenItIsKilled()
     {
         await fixture.WaitForAllHealthyAsync(TimeSpan.FromMinutes(2));

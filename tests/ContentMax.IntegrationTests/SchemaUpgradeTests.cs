@@ -1,0 +1,134 @@
+using ContentMax.Aggregation;
+using ContentMax.Aggregation.Forwarding;
+using ContentMax.Aggregation.Queries;
+using ContentMax.Aggregation.Storage;
+using ContentMax.Contracts;
+using ContentMax.Schema;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace ContentMax.IntegrationTests;
+
+// A database written by the row-per-point schema (migrations up to 0011, one
+// INSERT ... ON CONFLICT (id, ts) per batch) upgrades in place to the
+// append-only one, and everything in it stays queryable: raw rows, rollups,
+// day rollups, exact and sketch percentiles; and ids stored before the upgrade
+// still keep a re-send from being stored twice.
+[Collection(AppHostCollection.Name)]
+public class SchemaUpgradeTests(AppHostFixture fixture)
+{
+    private const int LastRowPerPointMigration = 11;
+
+    [Fact]
+    public async Task DatabaseOfTheRowPerPointSchema_UpgradesInPlace_AndStaysQueryable()
+    {
+        var server = new NpgsqlConnectionStringBuilder(await fixture.ConnectionStringAsync("metricsdb"))
+        {
+            Database = "upgrade_" + Guid.NewGuid().ToString("N")[..10],
+        };
+        try
+        {
+            await new MigrationRunner(server.ConnectionString, NullLogger.Instance).RunAsync(CancellationToken.None, upTo: LastRowPerPointMigration);
+            await using var data = NpgsqlDataSource.Create(server.ConnectionString);
+
+            // Three days of one big name (answered from sketches) and one small
+            // name (answered exactly), written as the old consumer wrote them.
+            var now = DateTime.UtcNow;
+            var random = new Random(11);
+            var big = Enumerable.Range(0, 3000).Select(i => (Name: "upgrade_big", Value: Math.Round(Math.Exp(random.NextDouble() * 6), 3), Ts: now.AddMinutes(-i * 1.4))).ToList();
+            var small = Enumerable.Range(0, 40).Select(i => (Name: "upgrade_small", Value: (double)i, Ts: now.AddMinutes(-i * 90))).ToList();
+            // The first small point's id stands for one a client chose.
+            var clientId = Guid.NewGuid();
+            var rows = big.Concat(small).Select(p => (Id: p == small[0] ? clientId : Guid.NewGuid(), p.Name, p.Value, p.Ts)).ToList();
+            foreach (var chunk in rows.Chunk(500))
+            {
+                await OldStoreAsync(data, [.. chunk]);
+            }
+
+            await using (var days = data.CreateCommand("SELECT build_day_rollups('-infinity', date_trunc('day', now(), 'UTC'))"))
+            {
+                await days.ExecuteNonQueryAsync();
+            }
+
+            var applied = await new MigrationRunner(server.ConnectionString, NullLogger.Instance).RunAsync(CancellationToken.None);
+            Assert.Equal(1, applied);
+
+            // Answered from the old rows, rollups and day rollups.
+            var period = (From: new DateTimeOffset(now.AddDays(-4)), To: new DateTimeOffset(now.AddMinutes(1)));
+            var queries = new MetricQueries(data, Options.Create(new AggregationOptions { ExactLimit = 1000 }));
+            var after = await queries.AggregateAsync(period.From, period.To, null, CancellationToken.None);
+            var exact = after["upgrade_small"];
+            Assert.True(exact.Exact);
+            Assert.Equal((40L, small.Sum(p => p.Value), 19.5), (exact.Count, exact.Sum, exact.Median));
+            var sketched = after["upgrade_big"];
+            Assert.False(sketched.Exact);
+            var sorted = big.Select(p => p.Value).Order().ToArray();
+            Assert.Equal((3000L, sorted[0], sorted[^1]), (sketched.Count, sketched.Min, sketched.Max));
+            Assert.Equal(big.Sum(p => p.Value), sketched.Sum, 6);
+            Assert.InRange(sketched.P95, sorted[2849] * 0.99, sorted[2849] * 1.01);
+
+            var (raw, _) = await queries.RawAsync(period.From, period.To, "upgrade_small", null, 100, CancellationToken.None);
+            Assert.Equal(40, raw.Count);
+            Assert.All(raw, r => Assert.Equal(1, r.Count));
+
+            // Storage goes on in the new shape: a re-send of a client id stored
+            // before the upgrade stores nothing; a new point is stored and counted.
+            var store = new MetricStore(data, Options.Create(new DatadogOptions()));
+            var nowMs = new DateTimeOffset(now).ToUnixTimeMilliseconds();
+            var resent = new MetricPoint { Id = clientId, RequireUniqueId = true, Metric = "upgrade_small", Value = 1000, Timestamp = nowMs };
+            var fresh = new MetricPoint { Id = Guid.NewGuid(), Metric = "upgrade_small", Value = 1000, Timestamp = nowMs };
+            var result = await store.StoreAsync([new StorageMessage(Guid.NewGuid(), [resent, fresh], DeduplicateIds: false)], CancellationToken.None);
+            Assert.Equal((1, 1), (result.Stored, result.DuplicateIds));
+
+            var latest = (await queries.AggregateAsync(period.From, period.To.AddMinutes(1), "upgrade_small", CancellationToken.None))["upgrade_small"];
+            Assert.Equal((41L, 1000.0), (latest.Count, latest.Max));
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            var admin = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = "postgres", Pooling = false };
+            await using var connection = new NpgsqlConnection(admin.ConnectionString);
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{server.Database}\" WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    // The statement the row-per-point consumer wrote each batch with (before
+    // migration 0012), kept here as the fixture of what such a database holds.
+    private static async Task OldStoreAsync(NpgsqlDataSource data, List<(Guid Id, string Name, double Value, DateTime Ts)> points)
+    {
+        await using var command = data.CreateCommand("""
+            WITH inserted AS (
+                INSERT INTO metrics (id, name, value, ts)
+                SELECT * FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::timestamptz[])
+                ON CONFLICT (id, ts) DO NOTHING
+                RETURNING name, ts, value
+            ), keyed AS (
+                SELECT name, date_trunc('minute', ts) AS minute, sketch_key(value) AS key,
+                       count(*) AS n, sum(value) AS total, min(value) AS lo, max(value) AS hi
+                FROM inserted GROUP BY 1, 2, 3
+            ), per_minute AS (
+                INSERT INTO metric_rollups_minute AS r (bucket, name, shard, count, sum, min, max, sketch)
+                SELECT minute, name, 0, sum(n)::bigint, sum(total), min(lo), max(hi), ROW(array_agg(key ORDER BY key), array_agg(n ORDER BY key))::sketch
+                FROM keyed GROUP BY minute, name
+                ON CONFLICT (bucket, name, shard) DO UPDATE SET count = r.count + EXCLUDED.count, sum = r.sum + EXCLUDED.sum,
+                    min = least(r.min, EXCLUDED.min), max = greatest(r.max, EXCLUDED.max), sketch = sketch_merge(r.sketch, EXCLUDED.sketch)
+            )
+            INSERT INTO metric_rollups_hour AS r (bucket, name, shard, count, sum, min, max, sketch)
+            SELECT hour, name, 0, sum(n)::bigint, sum(total), min(lo), max(hi), ROW(array_agg(key ORDER BY key), array_agg(n ORDER BY key))::sketch
+            FROM (SELECT date_trunc('hour', minute) AS hour, name, key, sum(n)::bigint AS n, sum(total) AS total, min(lo) AS lo, max(hi) AS hi
+                  FROM keyed GROUP BY 1, 2, 3) hourly
+            GROUP BY hour, name
+            ON CONFLICT (bucket, name, shard) DO UPDATE SET count = r.count + EXCLUDED.count, sum = r.sum + EXCLUDED.sum,
+                min = least(r.min, EXCLUDED.min), max = greatest(r.max, EXCLUDED.max), sketch = sketch_merge(r.sketch, EXCLUDED.sketch)
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = points.Select(p => p.Id).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        command.Parameters.Add(new NpgsqlParameter { Value = points.Select(p => p.Name).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = points.Select(p => p.Value).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
+        command.Parameters.Add(new NpgsqlParameter { Value = points.Select(p => p.Ts).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        await command.ExecuteNonQueryAsync();
+    }
+}
