@@ -48,7 +48,11 @@ public static class Extensions
         // Long query strings (a 10k-character metric name) reach the handlers and
         // get a 400 that names the parameter, rather than a bare 414 from Kestrel.
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel =>
-            kestrel.Limits.MaxRequestLineSize = 32 * 1024);
+        {
+            kestrel.Limits.MaxRequestLineSize = 32 * 1024;
+            // Names no server software to clients, and saves the bytes on every answer.
+            kestrel.AddServerHeader = false;
+        });
         builder.Services.AddOpenApi();
         builder.Services.AddRequestTimeouts(options =>
             options.AddPolicy("health", TimeSpan.FromSeconds(5)));
@@ -73,6 +77,7 @@ public static class Extensions
             logging.IncludeScopes = true;
         });
 
+        var highVolume = HighVolumeTracing.From(builder.Configuration);
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
@@ -81,12 +86,22 @@ public static class Extensions
                 .AddMeter(MassTransit.Monitoring.InstrumentationOptions.MeterName)
                 .AddMeter(ContentMaxTelemetry.MeterName))
             .WithTracing(tracing => tracing
+                // Spans follow their parent's decision, so a request left out
+                // of traces (HighVolumeTracing) takes its children, the broker
+                // message and the consumer with it.
+                .SetSampler(new ParentBasedSampler(highVolume.RootSampler()))
+                .AddProcessor(new HighVolumeTracing.ErrorKeeper())
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(ContentMaxTelemetry.ActivitySourceName)
                 .AddSource(MassTransit.Logging.DiagnosticHeaders.DefaultListenerName)
                 .AddAspNetCoreInstrumentation(options =>
+                {
                     // Health probes would drown the real traffic.
-                    options.Filter = context => !IsHealthPath(context.Request.Path))
+                    options.Filter = context => !IsHealthPath(context.Request.Path);
+                    options.EnrichWithHttpRequest = highVolume.OnRequest;
+                    options.EnrichWithHttpResponse = HighVolumeTracing.OnResponse;
+                    options.EnrichWithException = (activity, _) => HighVolumeTracing.KeepSpan(activity);
+                })
                 .AddHttpClientInstrumentation());
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))

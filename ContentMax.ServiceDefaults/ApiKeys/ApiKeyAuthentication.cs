@@ -60,24 +60,20 @@ public sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.Fail("The API key is not valid."));
         }
 
-        var roles = identity.Roles;
-
+        var claims = identity.Claims;
         if (fromQuery)
         {
             // A key in a URL ends up in access logs and browser history, so only
             // the write-only ingest role is accepted there.
-            roles = roles.Where(r => r == ApiRoles.Ingest).ToList();
-            if (roles.Count == 0)
+            if (!identity.Roles.Contains(ApiRoles.Ingest))
             {
                 return Task.FromResult(AuthenticateResult.Fail("Only ingest keys may be sent in the query string."));
             }
+
+            claims = [.. claims.Where(c => c.Type != ClaimTypes.Role || c.Value == ApiRoles.Ingest)];
         }
 
         Activity.Current?.SetTag("contentmax.api_key", identity.Name);
-        var claims = roles.Select(r => new Claim(ClaimTypes.Role, r))
-            .Append(new Claim(ClaimTypes.Name, identity.Name))
-            .Append(new Claim(ApiKeyClaims.KeyName, identity.Name))
-            .Append(new Claim(ApiKeyClaims.KeyRole, identity.Role));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
     }

@@ -1,4 +1,6 @@
+using System.Collections.Frozen;
 using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -8,16 +10,24 @@ namespace ContentMax.ServiceDefaults;
 // The keys in force, as SHA-256 hashes with their names and roles. A settings
 // reload (the keys file, or any reloadable source) swaps the whole set at once,
 // so a key is added or revoked without a restart.
+//
+// A presented key is hashed and looked up by its hash: one SHA-256 and one
+// dictionary probe per request, whatever the number of keys, and the identity
+// (name, roles) is built once per key, not per request. Comparing hashes
+// rather than keys means timing can say nothing about how close a guess is to
+// a real key: it would have to be close to its SHA-256.
 public sealed class ApiKeyRing : IDisposable
 {
     private readonly ILogger _logger;
     private readonly IDisposable? _subscription;
     private volatile ApiKeyEntry[] _entries;
+    private volatile FrozenDictionary<string, ApiKeyIdentity> _byHash;
 
     public ApiKeyRing(IOptionsMonitor<ApiKeyOptions> options, ILogger<ApiKeyRing>? logger = null)
     {
         _logger = logger ?? NullLogger<ApiKeyRing>.Instance;
         _entries = [.. options.CurrentValue.Entries()];
+        _byHash = Index(_entries);
         _subscription = options.OnChange(Reload);
     }
 
@@ -30,37 +40,34 @@ public sealed class ApiKeyRing : IDisposable
     // The key's name and roles, or null for an unknown key. An admin key can also read.
     public ApiKeyIdentity? Find(string presented)
     {
-        var hash = ApiKeyHash.Of(presented);
-        string? name = null;
-        var roles = new List<string>(2);
-        // Every entry is compared, matched or not, so timing says nothing about which key is close.
-        foreach (var entry in _entries)
-        {
-            if (CryptographicOperations.FixedTimeEquals(hash, entry.Hash))
-            {
-                name ??= entry.Name;
-                if (!roles.Contains(entry.Role)) roles.Add(entry.Role);
-            }
-        }
-
-        if (name is null)
-        {
-            return null;
-        }
-
-        if (roles.Contains(ApiRoles.Admin) && !roles.Contains(ApiRoles.Read))
-        {
-            roles.Add(ApiRoles.Read);
-        }
-
-        return new ApiKeyIdentity(name, roles);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        var bytes = Encoding.UTF8.GetByteCount(presented);
+        var utf8 = bytes <= 256 ? stackalloc byte[bytes] : new byte[bytes];
+        Encoding.UTF8.GetBytes(presented, utf8);
+        SHA256.HashData(utf8, hash);
+        Span<char> hex = stackalloc char[SHA256.HashSizeInBytes * 2];
+        Convert.TryToHexStringLower(hash, hex, out _);
+        return _byHash.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(hex, out var identity) ? identity : null;
     }
+
+    // One identity per key hash: the first name configured for it, and every
+    // role any entry with that hash gives it.
+    private static FrozenDictionary<string, ApiKeyIdentity> Index(ApiKeyEntry[] entries) =>
+        entries
+            .GroupBy(e => Convert.ToHexStringLower(e.Hash), StringComparer.Ordinal)
+            .ToFrozenDictionary(g => g.Key, g =>
+            {
+                var roles = g.Select(e => e.Role).Distinct().ToList();
+                if (roles.Contains(ApiRoles.Admin) && !roles.Contains(ApiRoles.Read)) roles.Add(ApiRoles.Read);
+                return new ApiKeyIdentity(g.First().Name, roles);
+            }, StringComparer.Ordinal);
 
     private void Reload(ApiKeyOptions options)
     {
         var entries = options.Entries().ToArray();
         var before = _entries.Select(e => e.Name).ToHashSet();
         var after = entries.Select(e => e.Name).ToHashSet();
+        _byHash = Index(entries);
         _entries = entries;
         _logger.LogInformation("API keys reloaded: {Count} in force; added [{Added}], removed [{Removed}].",
             entries.Length, string.Join(", ", after.Except(before)), string.Join(", ", before.Except(after)));
@@ -70,8 +77,17 @@ public sealed class ApiKeyRing : IDisposable
 }
 
 // Who presented a key: its configured name (never the key) and its roles, the
-// first being the role it was configured with.
+// first being the role it was configured with. The claims a request carries
+// for it are built once.
 public sealed record ApiKeyIdentity(string Name, List<string> Roles)
 {
     public string Role => Roles[0];
+
+    public System.Security.Claims.Claim[] Claims { get; } =
+    [
+        .. Roles.Select(r => new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.Role, r)),
+        new(System.Security.Claims.ClaimTypes.Name, Name),
+        new(ApiKeyClaims.KeyName, Name),
+        new(ApiKeyClaims.KeyRole, Roles[0]),
+    ];
 }

@@ -6,6 +6,12 @@ public sealed class AggregationOptions
 {
     public const string SectionName = "Aggregation";
 
+    // How long a storage write waits for more messages to write with it (or
+    // until 20,000 points wait). Larger writes merge each rollup row once for
+    // more points; the cost is this much latency before a message is stored.
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
+    public TimeSpan StorageLinger { get; set; } = TimeSpan.FromMilliseconds(100);
+
     // A metric name with at most this many values in a period gets exact
     // percentiles from raw rows; above it they come from merged rollup sketches
     // (within 0.5%), which keeps a 24h query over millions of rows fast.

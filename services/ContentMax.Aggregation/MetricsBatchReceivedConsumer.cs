@@ -88,8 +88,11 @@ public sealed class MetricsBatchReceivedConsumerDefinition : ConsumerDefinition<
     // At the default 10 s cap, about six days of attempts.
     private const int OutageRetryLimit = 50_000;
 
-    // Two writers' worth of 1000-metric messages at GroupCommit.MaxPointsPerWrite.
-    public const int MessagesInFlight = 2 * GroupCommit.MaxPointsPerWrite / MetricRules.MaxBatchSize;
+    // Messages held while GroupCommit gathers them: enough small messages (a
+    // few dozen points each, as single-metric traffic forms them) to fill
+    // writes while each waits out the linger, and at most 100k points of
+    // full 1000-point messages in memory.
+    public const int MessagesInFlight = 100;
 }
 
 public sealed class InvalidMetricsMessageException(IReadOnlyList<MetricError> errors)

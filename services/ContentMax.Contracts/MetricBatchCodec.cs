@@ -150,6 +150,10 @@ public static class MetricBatchCodec
 
         var points = new MetricPoint[reader.Count(minBytesEach: 27)];
         long timestamp = 0;
+        // Points of a batch mostly share their tag sets; each distinct set is
+        // built once and shared (points never change their tags).
+        var tagSets = new Dictionary<int, (int[] Indexes, Dictionary<string, string> Tags)>();
+        Span<int> indexes = stackalloc int[2 * (MetricRules.MaxTags + 1)];
         for (var i = 0; i < points.Length; i++)
         {
             var flags = (PointFlags)reader.Byte();
@@ -163,10 +167,33 @@ public static class MetricBatchCodec
             if ((flags & PointFlags.Tags) != 0)
             {
                 var n = reader.Count(minBytesEach: 2);
-                tags = new Dictionary<string, string>(n, StringComparer.Ordinal);
-                for (var t = 0; t < n; t++)
+                if (n <= MetricRules.MaxTags + 1)
                 {
-                    tags[table[reader.Index(table.Length)]] = table[reader.Index(table.Length)];
+                    var set = indexes[..(2 * n)];
+                    var hash = new HashCode();
+                    for (var t = 0; t < set.Length; t++)
+                    {
+                        set[t] = reader.Index(table.Length);
+                        hash.Add(set[t]);
+                    }
+
+                    var key = hash.ToHashCode();
+                    if (tagSets.TryGetValue(key, out var known) && known.Indexes.AsSpan().SequenceEqual(set))
+                    {
+                        tags = known.Tags;
+                    }
+                    else
+                    {
+                        tags = new Dictionary<string, string>(n, StringComparer.Ordinal);
+                        for (var t = 0; t < n; t++) tags[table[set[2 * t]]] = table[set[2 * t + 1]];
+                        tagSets[key] = (set.ToArray(), tags);
+                    }
+                }
+                else
+                {
+                    // More tags than MetricRules allows: decoded as they are, for validation to reject.
+                    tags = new Dictionary<string, string>(n, StringComparer.Ordinal);
+                    for (var t = 0; t < n; t++) tags[table[reader.Index(table.Length)]] = table[reader.Index(table.Length)];
                 }
             }
 

@@ -14,8 +14,11 @@ public sealed class IngestionOptions
     public int MaxBodyBytes { get; set; } = 1024 * 1024;
 
     // How long a broker message waits for more metrics before it is sent.
+    // Every message costs the broker and the consumer the same whatever it
+    // carries, so under single-metric traffic a few milliseconds of waiting
+    // makes messages of dozens of metrics instead of a handful.
     [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
-    public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(2);
+    public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(5);
 
     // Most metrics carried by one broker message.
     [Range(1, 1000)]

@@ -154,11 +154,7 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
             offset += pending.Points.Length;
         }
 
-        // The message continues the first request's trace and links the others,
-        // so a trace runs from the HTTP request through the broker to storage.
-        var links = batch.Skip(1).Where(p => p.Parent is not null).Select(p => new ActivityLink(p.Parent!.Value));
-        using var activity = ContentMaxTelemetry.ActivitySource.StartActivity(
-            "metrics publish", ActivityKind.Internal, batch[0].Parent ?? default, links: links);
+        using var activity = StartPublishActivity(batch);
         activity?.SetTag("contentmax.metrics.count", count);
         activity?.SetTag("contentmax.requests.count", batch.Count);
 
@@ -186,6 +182,27 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
         {
             Interlocked.Add(ref _pendingMetrics, -count);
         }
+    }
+
+    // The message continues the trace of the first request whose span is
+    // recorded (requests on the ingest route are sampled) and links the other
+    // recorded ones, so a trace runs from the HTTP request through the broker
+    // to storage. When none is recorded, an unrecorded activity takes the
+    // first request's place: the broker send and the consumer follow it, so
+    // the whole message is left out of traces as its requests were.
+    private static Activity? StartPublishActivity(List<PendingMetrics> batch)
+    {
+        var recorded = batch.Where(p => p.Parent is { } c && c.TraceFlags.HasFlag(ActivityTraceFlags.Recorded)).Select(p => p.Parent!.Value).ToList();
+        if (recorded.Count > 0)
+        {
+            return ContentMaxTelemetry.ActivitySource.StartActivity("metrics publish", ActivityKind.Internal, recorded[0],
+                links: recorded.Skip(1).Select(c => new ActivityLink(c)));
+        }
+
+        if (batch[0].Parent is not { } first) return null;
+        var unrecorded = new Activity("metrics publish");
+        unrecorded.SetParentId(first.TraceId, first.SpanId, ActivityTraceFlags.None);
+        return unrecorded.Start();
     }
 
     private sealed record PendingMetrics(MetricPoint[] Points, ActivityContext? Parent)

@@ -4,6 +4,7 @@ using ContentMax.Contracts;
 using ContentMax.ServiceDefaults;
 using ContentMax.ServiceDefaults.RateLimiting;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Options;
 
 namespace ContentMax.Ingestion;
@@ -30,7 +31,7 @@ public static class MetricIngestionEndpoints
 
     public sealed record IngestAccepted(int Accepted);
 
-    internal static async Task<Results<Accepted<IngestAccepted>, ValidationProblem, ProblemHttpResult>> IngestAsync(
+    internal static async Task<Results<IngestAcceptedResult, ValidationProblem, ProblemHttpResult>> IngestAsync(
         HttpRequest request,
         MetricBatcher batcher,
         IOptions<IngestionOptions> options,
@@ -98,7 +99,7 @@ public static class MetricIngestionEndpoints
                     statusCode: StatusCodes.Status503ServiceUnavailable);
             }
 
-            return TypedResults.Accepted((string?)null, new IngestAccepted(parsed.Points.Length));
+            return new IngestAcceptedResult(parsed.Points.Length);
         }
         finally
         {
@@ -131,4 +132,31 @@ public static class MetricIngestionEndpoints
         return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             || mediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase);
     }
+}
+
+// 202 {"accepted": N}, written as bytes with a Content-Length: the answer to
+// every accepted request, so it skips the JSON serializer and chunked encoding.
+public sealed class IngestAcceptedResult(int accepted) : IResult, IStatusCodeHttpResult, IEndpointMetadataProvider
+{
+    public int Accepted { get; } = accepted;
+
+    public int? StatusCode => StatusCodes.Status202Accepted;
+
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        var prefix = "{\"accepted\":"u8;
+        var body = new byte[prefix.Length + 12];
+        prefix.CopyTo(body);
+        System.Buffers.Text.Utf8Formatter.TryFormat(Accepted, body.AsSpan(prefix.Length), out var digits);
+        var length = prefix.Length + digits + 1;
+        body[length - 1] = (byte)'}';
+        var response = httpContext.Response;
+        response.StatusCode = StatusCodes.Status202Accepted;
+        response.ContentType = "application/json; charset=utf-8";
+        response.ContentLength = length;
+        return response.Body.WriteAsync(body, 0, length);
+    }
+
+    public static void PopulateMetadata(System.Reflection.MethodInfo method, EndpointBuilder builder) =>
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status202Accepted, typeof(MetricIngestionEndpoints.IngestAccepted), ["application/json"]));
 }

@@ -14,9 +14,10 @@ namespace ContentMax.Benchmarks;
 // generator as much as the service. This costs a few µs.
 public sealed class LoadGenerator(Uri ingestion, int workers, Func<int, byte[]> body, int metricsPerPost, string path = "/api/metrics")
 {
-    public sealed record Result(long AcceptedMetrics, long Rejected, long Requests, TimeSpan Elapsed, double[] LatenciesMs);
+    public sealed record Result(long AcceptedMetrics, long Rejected, long Requests, TimeSpan Elapsed, double[] LatenciesMs, string? FirstRejection);
 
     private long _accepted;
+    private string? _firstRejection;
 
     public long AcceptedSoFar => Interlocked.Read(ref _accepted);
 
@@ -34,7 +35,7 @@ public sealed class LoadGenerator(Uri ingestion, int workers, Func<int, byte[]> 
             {
                 var request = Request(body(i++));
                 var started = Stopwatch.GetTimestamp();
-                var (status, retryAfter) = await connection.SendAsync(request);
+                var (status, retryAfter, rejection) = await connection.SendAsync(request);
                 mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 Interlocked.Increment(ref requests);
                 if (status == 202)
@@ -44,12 +45,13 @@ public sealed class LoadGenerator(Uri ingestion, int workers, Func<int, byte[]> 
                 else
                 {
                     Interlocked.Increment(ref rejected);
+                    Interlocked.CompareExchange(ref _firstRejection, $"{status}: {rejection}", null);
                     await Task.Delay(retryAfter ?? TimeSpan.FromMilliseconds(100));
                 }
             }
         })).ToArray();
         await Task.WhenAll(tasks);
-        return new Result(AcceptedSoFar, rejected, requests, stopwatch.Elapsed, latencies.SelectMany(l => l).Order().ToArray());
+        return new Result(AcceptedSoFar, rejected, requests, stopwatch.Elapsed, latencies.SelectMany(l => l).Order().ToArray(), _firstRejection);
     }
 
     // Requests are built once per body and reused.
@@ -113,41 +115,59 @@ public sealed class LoadGenerator(Uri ingestion, int workers, Func<int, byte[]> 
             return new Connection(socket);
         }
 
-        public async Task<(int Status, TimeSpan? RetryAfter)> SendAsync(byte[] request)
+        // The status, Retry-After and, for anything but 202, the body.
+        public async Task<(int Status, TimeSpan? RetryAfter, string? Body)> SendAsync(byte[] request)
         {
             await socket.SendAsync(request);
             var filled = 0;
-            while (true)
+            int headerEnd;
+            while ((headerEnd = _buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8)) < 0)
             {
-                var read = await socket.ReceiveAsync(_buffer.AsMemory(filled));
-                if (read == 0) throw new IOException("The server closed the connection.");
-                filled += read;
-                var headerEnd = _buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8);
-                if (headerEnd < 0) continue;
-
-                var head = _buffer.AsSpan(0, headerEnd);
-                Utf8Parser.TryParse(head[9..12], out int status, out _);
-                var length = HeaderNumber(head, "\r\ncontent-length:"u8) ?? 0;
-                var retryAfter = HeaderNumber(head, "\r\nretry-after:"u8);
-                var total = headerEnd + 4 + length;
-                while (filled < total)
-                {
-                    read = await socket.ReceiveAsync(_buffer.AsMemory(filled));
-                    if (read == 0) throw new IOException("The server closed the connection.");
-                    filled += read;
-                }
-
-                return (status, retryAfter is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
+                filled += await ReceiveAsync(filled);
             }
+
+            var (status, length, chunked, retryAfter) = ReadHead(_buffer.AsSpan(0, headerEnd));
+            var bodyStart = headerEnd + 4;
+            if (chunked)
+            {
+                // Small bodies only: read until the last chunk ends.
+                while (!_buffer.AsSpan(bodyStart, filled - bodyStart).EndsWith("0\r\n\r\n"u8))
+                {
+                    filled += await ReceiveAsync(filled);
+                }
+            }
+            else
+            {
+                while (filled < bodyStart + length)
+                {
+                    filled += await ReceiveAsync(filled);
+                }
+            }
+
+            var body = status == 202 ? null : Encoding.UTF8.GetString(_buffer, bodyStart, filled - bodyStart);
+            return (status, retryAfter is { } seconds ? TimeSpan.FromSeconds(seconds) : null, body);
         }
 
-        private static int? HeaderNumber(ReadOnlySpan<byte> head, ReadOnlySpan<byte> lowerName)
+        private async Task<int> ReceiveAsync(int filled)
         {
+            var read = await socket.ReceiveAsync(_buffer.AsMemory(filled));
+            return read > 0 ? read : throw new IOException("The server closed the connection.");
+        }
+
+        private static (int Status, int Length, bool Chunked, int? RetryAfter) ReadHead(ReadOnlySpan<byte> head)
+        {
+            Utf8Parser.TryParse(head[9..12], out int status, out _);
             Span<byte> lower = stackalloc byte[head.Length];
             for (var i = 0; i < head.Length; i++) lower[i] = (byte)(head[i] is >= (byte)'A' and <= (byte)'Z' ? head[i] + 32 : head[i]);
-            var at = ((ReadOnlySpan<byte>)lower).IndexOf(lowerName);
+            return (status, HeaderNumber(lower, "\r\ncontent-length:"u8) ?? 0, lower.IndexOf("\r\ntransfer-encoding: chunked"u8) >= 0,
+                HeaderNumber(lower, "\r\nretry-after:"u8));
+        }
+
+        private static int? HeaderNumber(ReadOnlySpan<byte> lower, ReadOnlySpan<byte> name)
+        {
+            var at = lower.IndexOf(name);
             if (at < 0) return null;
-            var value = head[(at + lowerName.Length)..].TrimStart((byte)' ');
+            var value = lower[(at + name.Length)..].TrimStart((byte)' ');
             return Utf8Parser.TryParse(value, out int number, out _) ? number : null;
         }
 

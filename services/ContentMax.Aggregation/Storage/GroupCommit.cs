@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using ContentMax.Contracts;
 using ContentMax.ServiceDefaults;
+using Microsoft.Extensions.Options;
 
 namespace ContentMax.Aggregation.Storage;
 
@@ -11,18 +12,21 @@ namespace ContentMax.Aggregation.Storage;
 // its message has committed, or fails with that transaction's error, so a
 // message is still acknowledged only once its rows are stored.
 //
-// There is no timer: when storage is idle a lone message is written at once,
-// and under load each write grows by itself to whatever arrived during the
-// previous one. Fewer, larger writes matter because each rollup row
+// A write waits for Aggregation:StorageLinger (100 ms) after its first
+// message, or until MaxPointsPerWrite points are waiting, whichever comes
+// first; under load a second writer starts as soon as a full write is waiting,
+// so two run side by side. Fewer, larger writes matter because each rollup row
 // (name × minute and name × hour) is merged once per write, whatever the
-// number of points behind it.
+// number of points behind it: measured under load, writes of ~4k points spent
+// as long merging rollups as copying rows; writes of 20k points spend a
+// fraction of that.
 //
 // A combined write that fails for any reason other than a database outage is
 // split and each message is written alone, so one poison message cannot drag
 // the messages it was grouped with to the error queue. Redelivered messages
 // and repeated client ids are skipped inside the write (MetricStore) and
 // counted in contentmax.aggregation.skipped.
-public sealed class GroupCommit(MetricStore store)
+public sealed class GroupCommit(MetricStore store, IOptions<AggregationOptions> options, TimeProvider time)
 {
     // Writers run side by side so one write's round trips and commit overlap
     // with the next one's work.
@@ -41,16 +45,21 @@ public sealed class GroupCommit(MetricStore store)
 
     private readonly Lock _gate = new();
     private readonly Queue<Pending> _waiting = new();
+    private int _waitingPoints;
     private int _writers;
+    private TaskCompletionSource _full = NewSignal();
 
     public Task StoreAsync(StorageMessage message)
     {
-        var pending = new Pending(message);
+        var pending = new Pending(message, time.GetTimestamp());
         bool startWriter;
         lock (_gate)
         {
             _waiting.Enqueue(pending);
-            startWriter = _writers < MaxWriters;
+            _waitingPoints += message.Points.Count;
+            var full = _waitingPoints >= MaxPointsPerWrite;
+            if (full) _full.TrySetResult();
+            startWriter = _writers == 0 || (full && _writers < MaxWriters);
             if (startWriter) _writers++;
         }
 
@@ -63,6 +72,23 @@ public sealed class GroupCommit(MetricStore store)
         var group = new List<Pending>();
         while (true)
         {
+            // Linger until a full write is waiting or the oldest message has waited long enough.
+            Task full;
+            TimeSpan wait;
+            lock (_gate)
+            {
+                if (_waiting.Count == 0)
+                {
+                    _writers--;
+                    return;
+                }
+
+                wait = _waitingPoints >= MaxPointsPerWrite ? TimeSpan.Zero : options.Value.StorageLinger - time.GetElapsedTime(_waiting.Peek().Arrived);
+                full = _full.Task;
+            }
+
+            if (wait > TimeSpan.Zero) await Task.WhenAny(full, Task.Delay(wait, time));
+
             group.Clear();
             lock (_gate)
             {
@@ -73,16 +99,15 @@ public sealed class GroupCommit(MetricStore store)
                     points += next.Message.Points.Count;
                 }
 
-                if (group.Count == 0)
-                {
-                    _writers--;
-                    return;
-                }
+                _waitingPoints -= points;
+                if (_waitingPoints < MaxPointsPerWrite && _full.Task.IsCompleted) _full = NewSignal();
             }
 
-            await WriteAsync(group);
+            if (group.Count > 0) await WriteAsync(group);
         }
     }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private async Task WriteAsync(List<Pending> group)
     {
@@ -122,9 +147,11 @@ public sealed class GroupCommit(MetricStore store)
         if (result.RepeatedCumulativePoints > 0) Skipped.Add(result.RepeatedCumulativePoints, new KeyValuePair<string, object?>("reason", "repeated_cumulative_point"));
     }
 
-    private sealed class Pending(StorageMessage message)
+    private sealed class Pending(StorageMessage message, long arrived)
     {
         public StorageMessage Message { get; } = message;
+
+        public long Arrived { get; } = arrived;
 
         public TaskCompletionSource Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
