@@ -140,11 +140,22 @@ public class CumulativeDeltasTests
     }
 
     [Fact]
-    public void Rebucket_RefusesBoundsThatSplitAnOldBucket()
+    public void Rebucket_RefusesBoundsThatSplitAnOldBucketWithObservations()
     {
         var last = new CumulativeState(Series, Start, Start, 0, 3, Bounds: [1, 4], BucketCounts: [1, 1, 1]);
         Assert.Null(CumulativeDeltas.Rebucket(last, [1, 2, 4]));
         Assert.Equal([2L, 1], CumulativeDeltas.Rebucket(last, [4])!);
+    }
+
+    [Fact]
+    public void Rebucket_CarriesOverALayoutThatGrewToNewRanges()
+    {
+        // An exponential histogram's range grew downwards and upwards: the old
+        // open-ended buckets were empty, so new bounds inside them split nothing.
+        var last = new CumulativeState(Series, Start, Start, 0, 3, Bounds: [4, 8, 16], BucketCounts: [0, 2, 1, 0]);
+        Assert.Equal([0L, 0, 2, 1, 0, 0], CumulativeDeltas.Rebucket(last, [2, 4, 8, 16, 32])!);
+        var occupiedOverflow = last with { BucketCounts = [0, 2, 1, 5] };
+        Assert.Null(CumulativeDeltas.Rebucket(occupiedOverflow, [2, 4, 8, 16, 32]));
     }
 
     [Fact]

@@ -133,34 +133,28 @@ public static class CumulativeDeltas
         return true;
     }
 
-    // The last point's bucket counts on the given bounds: the same counts when
-    // the bounds are the same, merged when every new bound was also an old one
-    // (the layout coarsened), and null otherwise.
+    // The last point's bucket counts on the given bounds, or null when they
+    // cannot be carried over: every old bucket that holds observations must
+    // lie inside one new bucket (no new bound strictly within it). Same bounds
+    // carry over as they are; a coarsened layout (an exponential histogram
+    // downscaling) merges buckets; a layout that grew to new ranges keeps the
+    // old buckets where they were, as long as those held nothing there.
     internal static long[]? Rebucket(CumulativeState last, double[] bounds)
     {
         if (last.Bounds is not { } old || last.BucketCounts is not { } oldCounts || oldCounts.Length != old.Length + 1) return null;
         if (old.AsSpan().SequenceEqual(bounds)) return oldCounts;
 
         var merged = new long[bounds.Length + 1];
-        var k = 0;
         for (var j = 0; j < oldCounts.Length; j++)
         {
-            if (j < old.Length)
-            {
-                // Old bucket j ends at old[j]; it falls in the first new bucket whose bound is at least that.
-                while (k < bounds.Length && bounds[k] < old[j]) k++;
-                merged[k] += oldCounts[j];
-            }
-            else
-            {
-                merged[bounds.Length] += oldCounts[j];
-            }
-        }
-
-        // Every new bound must have been an old one, or counts would be split.
-        foreach (var bound in bounds)
-        {
-            if (Array.BinarySearch(old, bound) < 0) return null;
+            if (oldCounts[j] == 0) continue;
+            var lower = j == 0 ? double.NegativeInfinity : old[j - 1];
+            var upper = j == old.Length ? double.PositiveInfinity : old[j];
+            // The new bucket holding `upper`: the first whose bound is at least it.
+            var k = Array.BinarySearch(bounds, upper);
+            if (k < 0) k = ~k;
+            if (k > 0 && bounds[k - 1] > lower) return null;
+            merged[k] += oldCounts[j];
         }
 
         return merged;
