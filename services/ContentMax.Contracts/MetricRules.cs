@@ -194,6 +194,9 @@ public static class MetricRules
     }
 
     // Every problem with a batch, as (index, field, reason). Empty when valid.
+    // Valid points are checked without allocating (IsValid); only an invalid
+    // one is walked again to name every problem. Storage checks every point
+    // of every message, so this path is hot.
     public static List<MetricError> Check(IReadOnlyList<MetricPoint>? points, DateTimeOffset now)
     {
         var errors = new List<MetricError>();
@@ -209,27 +212,66 @@ public static class MetricRules
             return errors;
         }
 
-        var seen = new HashSet<Guid>();
+        var window = new TimeWindow(now);
+        var seen = SeenIds ??= new HashSet<Guid>(MaxBatchSize);
+        seen.Clear();
         for (var i = 0; i < points.Count; i++)
         {
-            if (points[i] is null)
+            var point = points[i];
+            if (point is null)
             {
                 errors.Add(new MetricError(i, "", "must be a metric object"));
                 continue;
             }
 
-            foreach (var (field, reason) in Check(points[i], now))
+            if (!IsValid(point, window))
             {
-                errors.Add(new MetricError(i, field, reason));
+                foreach (var (field, reason) in Check(point, now))
+                {
+                    errors.Add(new MetricError(i, field, reason));
+                }
             }
 
-            if (!seen.Add(points[i].Id))
+            if (!seen.Add(point.Id))
             {
                 errors.Add(new MetricError(i, "id", "is repeated within the batch"));
             }
         }
 
         return errors;
+    }
+
+    // One set per thread, reused: checking is synchronous, and a batch holds at most MaxBatchSize ids.
+    [ThreadStatic]
+    private static HashSet<Guid>? SeenIds;
+
+    public static bool IsValid(MetricPoint point, DateTimeOffset now) => IsValid(point, new TimeWindow(now));
+
+    private static bool IsValid(MetricPoint point, TimeWindow window)
+    {
+        if (point.Id == Guid.Empty || CheckName(point.Metric) is not null || !double.IsFinite(point.Value)) return false;
+        if (point.Timestamp < window.EarliestMs || point.Timestamp > window.LatestMs) return false;
+        if (!IsValidText(point.Url, MaxUrlLength) || !IsValidText(point.UserAgent, MaxUrlLength)) return false;
+        if (point.Tags is { } tags)
+        {
+            if (tags.Count > MaxTags) return false;
+            foreach (var (key, value) in tags)
+            {
+                if (key.Length == 0 || key.Length > MaxTagKeyLength || HasControlCharacters(key) || !IsValidText(value, MaxTagValueLength)) return false;
+            }
+        }
+
+        if (point.Distribution is not null && CheckDistribution(point.Distribution).Any()) return false;
+        if (point.Cumulative is { } c && (c.Series == Guid.Empty || c.StartTime < 0 || c.StartTime > point.Timestamp)) return false;
+        return true;
+    }
+
+    private static bool IsValidText(string? text, int maxLength) => text is null || (text.Length <= maxLength && !HasControlCharacters(text));
+
+    private readonly struct TimeWindow(DateTimeOffset now)
+    {
+        public long EarliestMs { get; } = (now - MaxAge).ToUnixTimeMilliseconds();
+        public long LatestMs { get; } = (now + MaxFuture).ToUnixTimeMilliseconds();
     }
 
     private static bool HasControlCharacters(string text)

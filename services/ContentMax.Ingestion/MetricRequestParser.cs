@@ -213,9 +213,12 @@ public static class MetricRequestParser
                 : null,
         };
 
-        foreach (var (fieldName, reason) in MetricRules.Check(point, context.Now))
+        if (!MetricRules.IsValid(point, context.Now))
         {
-            if (!WasReported(reported, fieldName)) context.Error(fieldName, reason);
+            foreach (var (fieldName, reason) in MetricRules.Check(point, context.Now))
+            {
+                if (!WasReported(reported, fieldName)) context.Error(fieldName, reason);
+            }
         }
 
         if ((context.Errors?.Count ?? 0) == errorsBefore && id is not null && !context.SeenIds.Add(id.Value))

@@ -112,4 +112,40 @@ public class MetricRulesTests
         var twin = Valid();
         Assert.Equal("[1].id: is repeated within the batch", Assert.Single(MetricRules.Check([twin, twin with { Value = 2 }], Now)).ToString());
     }
+
+    [Fact]
+    public void IsValid_AgreesWithCheck_OnValidAndBrokenPoints()
+    {
+        var now = new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
+        var ms = now.ToUnixTimeMilliseconds();
+        var good = new MetricPoint { Id = Guid.NewGuid(), Metric = "api_response_time", Value = 12.5, Timestamp = ms, Tags = new() { ["route"] = "/x" } };
+        MetricPoint[] points =
+        [
+            good,
+            good with { Id = Guid.Empty },
+            good with { Metric = "1abc" },
+            good with { Value = double.NaN },
+            good with { Timestamp = ms - (long)TimeSpan.FromDays(8).TotalMilliseconds },
+            good with { Timestamp = ms + (long)TimeSpan.FromMinutes(11).TotalMilliseconds },
+            good with { Url = new string('u', MetricRules.MaxUrlLength + 1) },
+            good with { UserAgent = "bad\u0001agent" },
+            good with { Tags = Enumerable.Range(0, 33).ToDictionary(i => $"k{i}", i => "v") },
+            good with { Tags = new() { [""] = "v" } },
+            good with { Tags = new() { ["k"] = new string('v', 201) } },
+            good with { Tags = new() { ["k\u0002"] = "v" } },
+            good with { Distribution = new Distribution { Count = 3, Bounds = [1, 2], BucketCounts = [1, 1, 1] } },
+            good with { Distribution = new Distribution { Count = 3, Bounds = [2, 1], BucketCounts = [1, 1, 1] } },
+            good with { Cumulative = new CumulativeSeries { Series = Guid.NewGuid(), StartTime = ms - 1000 } },
+            good with { Cumulative = new CumulativeSeries { Series = Guid.NewGuid(), StartTime = ms + 1000 } },
+            good with { Cumulative = new CumulativeSeries { Series = Guid.Empty } },
+        ];
+
+        foreach (var point in points)
+        {
+            Assert.Equal(!MetricRules.Check(point, now).Any(), MetricRules.IsValid(point, now));
+        }
+
+        Assert.Empty(MetricRules.Check([good, good with { Id = Guid.NewGuid() }], now));
+        Assert.Single(MetricRules.Check([good, good], now), e => e.Field == "id");
+    }
 }

@@ -105,41 +105,50 @@ public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOpt
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         var fresh = await ClaimAsync(connection, transaction, ClaimMessagesSql, unique.Select(m => m.MessageId), cancellationToken);
-        var points = new List<MetricPoint>();
-        var needUniqueIds = new List<Guid>();
-        foreach (var message in unique)
+        var stored = unique.Where(m => fresh.Contains(m.MessageId)).ToList();
+
+        // Points are read straight from their messages: a write of 20,000
+        // points never gathers them into one list (which would be a large
+        // object the GC keeps until its next full collection).
+        HashSet<Guid>? claimed = null;
+        var wanted = stored.SelectMany(m => m.Points.Where(p => m.DeduplicateIds || p.RequireUniqueId).Select(p => p.Id)).Distinct().ToList();
+        if (wanted.Count > 0)
         {
-            if (!fresh.Contains(message.MessageId)) continue;
-            foreach (var point in message.Points)
-            {
-                points.Add(message.DeduplicateIds && !point.RequireUniqueId ? point with { RequireUniqueId = true } : point);
-                if (message.DeduplicateIds || point.RequireUniqueId) needUniqueIds.Add(point.Id);
-            }
+            claimed = await ClaimAsync(connection, transaction, ClaimIdsSql, wanted, cancellationToken);
         }
 
-        var duplicates = 0;
-        if (needUniqueIds.Count > 0)
-        {
-            var claimed = await ClaimAsync(connection, transaction, ClaimIdsSql, needUniqueIds.Distinct(), cancellationToken);
-            var before = points.Count;
-            // The first point with a newly claimed id is stored; any later one in the same write is a copy.
-            points.RemoveAll(p => p.RequireUniqueId && !claimed.Remove(p.Id));
-            duplicates = before - points.Count;
-        }
-
+        var cumulativePoints = stored.SelectMany(m => m.Points).Where(p => p.Cumulative is not null).ToList();
         CumulativeDeltas.Result? cumulative = null;
-        if (points.Any(p => p.Cumulative is not null))
+        if (cumulativePoints.Count > 0)
         {
-            cumulative = await ToDeltasAsync(connection, transaction, points.Where(p => p.Cumulative is not null).ToList(), cancellationToken);
-            points.RemoveAll(p => p.Cumulative is not null);
-            points.AddRange(cumulative.Deltas);
+            cumulative = await ToDeltasAsync(connection, transaction, cumulativePoints, cancellationToken);
         }
 
         var rollups = new RollupBatch();
-        if (points.Count > 0)
+        var duplicates = 0;
+        IEnumerable<MetricPoint> ToStore()
         {
-            await CopyAsync(connection, points, rollups, cancellationToken);
+            foreach (var message in stored)
+            {
+                foreach (var point in message.Points)
+                {
+                    if (point.Cumulative is not null) continue;
+                    // The first point with a newly claimed id is stored; any other copy is not.
+                    if ((message.DeduplicateIds || point.RequireUniqueId) && !claimed!.Remove(point.Id))
+                    {
+                        duplicates++;
+                        continue;
+                    }
+
+                    yield return point;
+                }
+            }
+
+            foreach (var delta in cumulative?.Deltas ?? []) yield return delta;
         }
+
+        var outbox = datadog.Value.Enabled ? new OutboxWriter() : null;
+        await CopyAsync(connection, ToStore(), rollups, outbox, cancellationToken);
 
         await using (var batch = new NpgsqlBatch(connection, transaction))
         {
@@ -148,11 +157,11 @@ public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOpt
                 var shard = (short)((uint)Interlocked.Increment(ref _nextShard) % RollupShards);
                 batch.BatchCommands.Add(RollupCommand(MinuteRollupSql, [.. rollups.Minutes], shard));
                 batch.BatchCommands.Add(RollupCommand(HourRollupSql, rollups.Hours(), shard));
-                if (datadog.Value.Enabled)
+                if (outbox is not null)
                 {
                     batch.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO datadog_outbox (points) VALUES ($1)")
                     {
-                        Parameters = { new NpgsqlParameter { Value = OutboxJson(points), NpgsqlDbType = NpgsqlDbType.Jsonb } },
+                        Parameters = { new NpgsqlParameter { Value = outbox.ToJson(), NpgsqlDbType = NpgsqlDbType.Jsonb } },
                     });
                 }
             }
@@ -216,50 +225,66 @@ public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOpt
         return CumulativeDeltas.Apply(points, states, MetricRules.MaxAge);
     }
 
-    // Appends the points to the raw table, adding each to the rollups on the way.
-    private static async Task CopyAsync(NpgsqlConnection connection, List<MetricPoint> points, RollupBatch rollups, CancellationToken cancellationToken)
+    // Appends the points to the raw table, adding each to the rollups (and the
+    // Datadog outbox) on the way. The COPY starts only once there is a point.
+    private static async Task CopyAsync(
+        NpgsqlConnection connection, IEnumerable<MetricPoint> points, RollupBatch rollups, OutboxWriter? outbox, CancellationToken cancellationToken)
     {
         var tagsJson = new TagsJson();
-        await using var importer = await connection.BeginBinaryImportAsync(CopySql, cancellationToken);
-        foreach (var p in points)
+        NpgsqlBinaryImporter? importer = null;
+        try
         {
-            LogSketch? sketch = null;
-            if (p.Distribution is { } d)
+            foreach (var p in points)
             {
-                sketch = new LogSketch();
-                DistributionSketch.AddTo(sketch, d, p.Value);
+                importer ??= await connection.BeginBinaryImportAsync(CopySql, cancellationToken);
+                outbox?.Add(p);
+                await WriteRowAsync(importer, p, rollups, tagsJson, cancellationToken);
             }
 
-            rollups.Add(p, sketch);
-            await importer.StartRowAsync(cancellationToken);
-            await importer.WriteAsync(p.Id, NpgsqlDbType.Uuid, cancellationToken);
-            await importer.WriteAsync(p.Metric, NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync(p.Value, NpgsqlDbType.Double, cancellationToken);
-            await importer.WriteAsync(DateTime.UnixEpoch.AddMilliseconds(p.Timestamp), NpgsqlDbType.TimestampTz, cancellationToken);
-            await WriteNullableAsync(importer, p.Url, NpgsqlDbType.Text, cancellationToken);
-            await WriteNullableAsync(importer, p.UserAgent, NpgsqlDbType.Text, cancellationToken);
-            await WriteNullableAsync(importer, tagsJson.Of(p.Tags), NpgsqlDbType.Jsonb, cancellationToken);
-            if (sketch is null)
-            {
-                await importer.WriteAsync(1L, NpgsqlDbType.Bigint, cancellationToken);
-                await importer.WriteNullAsync(cancellationToken);
-                await importer.WriteNullAsync(cancellationToken);
-                await importer.WriteNullAsync(cancellationToken);
-                await importer.WriteNullAsync(cancellationToken);
-            }
-            else
-            {
-                var distribution = p.Distribution!;
-                var (keys, counts) = sketch.ToArrays();
-                await importer.WriteAsync(distribution.Count, NpgsqlDbType.Bigint, cancellationToken);
-                await WriteNullableAsync(importer, distribution.Min, NpgsqlDbType.Double, cancellationToken);
-                await WriteNullableAsync(importer, distribution.Max, NpgsqlDbType.Double, cancellationToken);
-                await importer.WriteAsync(keys, NpgsqlDbType.Array | NpgsqlDbType.Integer, cancellationToken);
-                await importer.WriteAsync(counts, NpgsqlDbType.Array | NpgsqlDbType.Bigint, cancellationToken);
-            }
+            if (importer is not null) await importer.CompleteAsync(cancellationToken);
+        }
+        finally
+        {
+            if (importer is not null) await importer.DisposeAsync();
+        }
+    }
+
+    private static async Task WriteRowAsync(NpgsqlBinaryImporter importer, MetricPoint p, RollupBatch rollups, TagsJson tagsJson, CancellationToken cancellationToken)
+    {
+        LogSketch? sketch = null;
+        if (p.Distribution is { } d)
+        {
+            sketch = new LogSketch();
+            DistributionSketch.AddTo(sketch, d, p.Value);
         }
 
-        await importer.CompleteAsync(cancellationToken);
+        rollups.Add(p, sketch);
+        await importer.StartRowAsync(cancellationToken);
+        await importer.WriteAsync(p.Id, NpgsqlDbType.Uuid, cancellationToken);
+        await importer.WriteAsync(p.Metric, NpgsqlDbType.Text, cancellationToken);
+        await importer.WriteAsync(p.Value, NpgsqlDbType.Double, cancellationToken);
+        await importer.WriteAsync(DateTime.UnixEpoch.AddMilliseconds(p.Timestamp), NpgsqlDbType.TimestampTz, cancellationToken);
+        await WriteNullableAsync(importer, p.Url, NpgsqlDbType.Text, cancellationToken);
+        await WriteNullableAsync(importer, p.UserAgent, NpgsqlDbType.Text, cancellationToken);
+        await WriteNullableAsync(importer, tagsJson.Of(p.Tags), NpgsqlDbType.Jsonb, cancellationToken);
+        if (sketch is null)
+        {
+            await importer.WriteAsync(1L, NpgsqlDbType.Bigint, cancellationToken);
+            await importer.WriteNullAsync(cancellationToken);
+            await importer.WriteNullAsync(cancellationToken);
+            await importer.WriteNullAsync(cancellationToken);
+            await importer.WriteNullAsync(cancellationToken);
+        }
+        else
+        {
+            var distribution = p.Distribution!;
+            var (keys, counts) = sketch.ToArrays();
+            await importer.WriteAsync(distribution.Count, NpgsqlDbType.Bigint, cancellationToken);
+            await WriteNullableAsync(importer, distribution.Min, NpgsqlDbType.Double, cancellationToken);
+            await WriteNullableAsync(importer, distribution.Max, NpgsqlDbType.Double, cancellationToken);
+            await importer.WriteAsync(keys, NpgsqlDbType.Array | NpgsqlDbType.Integer, cancellationToken);
+            await importer.WriteAsync(counts, NpgsqlDbType.Array | NpgsqlDbType.Bigint, cancellationToken);
+        }
     }
 
     private static ValueTask WriteNullableAsync<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type, CancellationToken cancellationToken) where T : class =>
@@ -362,36 +387,43 @@ public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOpt
         };
     }
 
-    // The stored points for Datadog: metric, Unix seconds, value and tags as
-    // "key:value"; a point that stands for many observations also carries
-    // their count (its value is their sum).
-    private static string OutboxJson(List<MetricPoint> points)
+    // The stored points for Datadog, written as they are copied: metric, Unix
+    // seconds, value and tags as "key:value"; a point that stands for many
+    // observations also carries their count (its value is their sum).
+    private sealed class OutboxWriter
     {
-        var buffer = new ArrayBufferWriter<byte>(points.Count * 64);
-        using (var writer = new Utf8JsonWriter(buffer))
+        private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+        private readonly Utf8JsonWriter _writer;
+
+        public OutboxWriter()
         {
-            writer.WriteStartArray();
-            foreach (var p in points)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("M", p.Metric);
-                writer.WriteNumber("T", Math.Floor(p.Timestamp / 1000.0));
-                writer.WriteNumber("V", p.Value);
-                if (p.Tags is { Count: > 0 } tags)
-                {
-                    writer.WriteStartArray("G");
-                    foreach (var (key, value) in tags) writer.WriteStringValue(key + ":" + value);
-                    writer.WriteEndArray();
-                }
-
-                if (p.Distribution is { } d) writer.WriteNumber("C", d.Count);
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
+            _writer = new Utf8JsonWriter(_buffer);
+            _writer.WriteStartArray();
         }
 
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+        public void Add(MetricPoint p)
+        {
+            _writer.WriteStartObject();
+            _writer.WriteString("M", p.Metric);
+            _writer.WriteNumber("T", Math.Floor(p.Timestamp / 1000.0));
+            _writer.WriteNumber("V", p.Value);
+            if (p.Tags is { Count: > 0 } tags)
+            {
+                _writer.WriteStartArray("G");
+                foreach (var (key, value) in tags) _writer.WriteStringValue(key + ":" + value);
+                _writer.WriteEndArray();
+            }
+
+            if (p.Distribution is { } d) _writer.WriteNumber("C", d.Count);
+            _writer.WriteEndObject();
+        }
+
+        public string ToJson()
+        {
+            _writer.WriteEndArray();
+            _writer.Flush();
+            return System.Text.Encoding.UTF8.GetString(_buffer.WrittenSpan);
+        }
     }
 
     // Tags as JSON for the jsonb column. Points of one batch mostly share
