@@ -126,8 +126,9 @@ public static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseRequestTimeouts();
-        app.UseOutputCache();
+        // Only the health endpoints use request timeouts and the output cache;
+        // every other request (tens of thousands a second on ingestion) skips both.
+        app.UseWhen(context => IsHealthPath(context.Request.Path), health => health.UseRequestTimeouts().UseOutputCache());
 
         app.MapHealthChecks(HealthEndpointPath)
             .WithRequestTimeout("health")

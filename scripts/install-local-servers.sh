@@ -4,20 +4,23 @@
 # With --with-browser it also installs Chromium for the browser tests; with
 # --with-node, Node.js and npm, which the dashboard's build uses to bundle its
 # browser monitoring scripts; --only-node installs just those (the dashboard's
-# build runs that itself when they are missing).
+# build runs that itself when they are missing); --with-prometheus, Prometheus,
+# which the remote write integration test runs as a scraper and sender.
 # Debian/Ubuntu only. Idempotent: installs only what is missing, and never
 # starts the distribution's own system services.
-#   scripts/install-local-servers.sh [--with-browser] [--with-node | --only-node]
+#   scripts/install-local-servers.sh [--with-browser] [--with-node | --only-node] [--with-prometheus]
 set -euo pipefail
 
 with_browser=0
 with_node=0
+with_prometheus=0
 servers=1
 for arg in "$@"; do
   case "$arg" in
     --with-browser) with_browser=1 ;;
     --with-node) with_node=1 ;;
     --only-node) with_node=1; servers=0 ;;
+    --with-prometheus) with_prometheus=1 ;;
     *) echo "install-local-servers: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -30,6 +33,9 @@ if [ "$servers" = 1 ]; then
 fi
 if [ "$with_browser" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
+if [ "$with_prometheus" = 1 ]; then
+  [ -x /usr/bin/prometheus ] || need+=(prometheus)
 fi
 if [ "$with_node" = 1 ]; then
   command -v node >/dev/null 2>&1 || need+=(nodejs)

@@ -19,5 +19,7 @@ app.UseAuthentication();
 app.UseApiKeyRateLimits();
 app.UseAuthorization();
 app.MapMetricIngestion();
+app.MapOtlpIngestion();
+app.MapPrometheusRemoteWrite();
 
 app.Run();

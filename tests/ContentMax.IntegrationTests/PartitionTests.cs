@@ -67,4 +67,41 @@ public class PartitionTests(AppHostFixture fixture)
         Assert.Empty(await ColumnAsync(db, "SELECT to_regclass('metrics_p20200101')::text WHERE to_regclass('metrics_p20200101') IS NOT NULL"));
         Assert.DoesNotContain(actions, a => a.Contains($"_p{DateTime.UtcNow:yyyyMMdd}"));
     }
+
+    [Fact]
+    public async Task DeduplicationRecords_OlderThanTheirWindow_AreDeleted_AndRecentOnesKept()
+    {
+        await using var db = await DatabaseAsync();
+        Guid oldId = Guid.NewGuid(), recentId = Guid.NewGuid();
+        foreach (var sql in new[]
+                 {
+                     "INSERT INTO stored_messages (id, stored_at) VALUES ($1, now() - interval '9 days'), ($2, now() - interval '1 day')",
+                     "INSERT INTO metric_ids (id, stored_at) VALUES ($1, now() - interval '9 days'), ($2, now() - interval '1 day')",
+                     """
+                     INSERT INTO cumulative_series (series, start_time, last_ts, value, updated_at)
+                     VALUES ($1, 0, now() - interval '9 days', 1, now() - interval '9 days'), ($2, 0, now(), 1, now())
+                     """,
+                 })
+        {
+            await using var seed = db.CreateCommand(sql);
+            seed.Parameters.Add(new Npgsql.NpgsqlParameter { Value = oldId });
+            seed.Parameters.Add(new Npgsql.NpgsqlParameter { Value = recentId });
+            await seed.ExecuteNonQueryAsync();
+        }
+
+        var maintenance = new ContentMax.Aggregation.Storage.PartitionMaintenance(db,
+            Microsoft.Extensions.Options.Options.Create(new ContentMax.Aggregation.Storage.RetentionOptions()), TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<ContentMax.Aggregation.Storage.PartitionMaintenance>.Instance);
+        await Eventually.UntilAsync(async () =>
+            {
+                await maintenance.RunOnceAsync(CancellationToken.None);
+                return await ColumnAsync(db, $"SELECT id::text FROM stored_messages WHERE id IN ('{oldId}', '{recentId}')");
+            },
+            ids => ids.Count == 1, TimeSpan.FromSeconds(30), ids => $"stored_messages still holds {string.Join(", ", ids)}", TimeSpan.FromSeconds(1));
+
+        foreach (var (table, column) in new[] { ("stored_messages", "id"), ("metric_ids", "id"), ("cumulative_series", "series") })
+        {
+            Assert.Equal([recentId.ToString()], await ColumnAsync(db, $"SELECT {column}::text FROM {table} WHERE {column} IN ('{oldId}', '{recentId}')"));
+        }
+    }
 }

@@ -23,6 +23,14 @@ public sealed class RetentionOptions
 
     [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
     public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
+
+    // How long stored message ids, client point ids and the last point of each
+    // cumulative series are kept: longer than any redelivery and than the
+    // oldest point MetricRules accepts (7 days), so a re-send within that time
+    // is always recognised. A cumulative series idle for longer starts again
+    // from a baseline.
+    [Range(typeof(TimeSpan), "8.00:00:00", "365.00:00:00")]
+    public TimeSpan Deduplication { get; set; } = TimeSpan.FromDays(8);
 }
 
 // Keeps the time partitions of metrics and both rollup tables ahead of the
@@ -90,13 +98,24 @@ public sealed class PartitionMaintenance(
             while (await reader.ReadAsync(cancellationToken)) actions.Add(reader.GetString(0));
         }
 
-        // Day rollups and alerting's own tables are small; their old rows go row by row.
+        // Day rollups, the deduplication tables and alerting's own tables are
+        // not partitioned; their old rows go row by row.
         await using (var trim = new NpgsqlBatch(connection, transaction))
         {
             trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM metric_rollups_day WHERE bucket < now() - $1")
             {
                 Parameters = { new NpgsqlParameter { Value = retention.Hour } },
             });
+            foreach (var sql in new[]
+                     {
+                         "DELETE FROM stored_messages WHERE stored_at < now() - $1",
+                         "DELETE FROM metric_ids WHERE stored_at < now() - $1",
+                         "DELETE FROM cumulative_series WHERE updated_at < now() - $1",
+                     })
+            {
+                trim.BatchCommands.Add(new NpgsqlBatchCommand(sql) { Parameters = { new NpgsqlParameter { Value = retention.Deduplication } } });
+            }
+
             trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM slo_minutes WHERE bucket < now() - interval '91 days'"));
             trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM alert_notifications WHERE status <> 'pending' AND created_at < now() - interval '30 days'"));
             trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM alert_history WHERE at < now() - interval '1 year'"));
