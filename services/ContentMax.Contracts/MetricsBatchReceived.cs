@@ -18,7 +18,8 @@ public sealed record MetricsBatchReceived
 
     public byte[]? Packed { get; init; }
 
-    // Who sent the batch: "http" for the ingestion API, "otlp", "prometheus",
+    // Who sent the batch: "http", "otlp" or "prometheus" for ingestion's
+    // endpoints ("ingestion" when one message carries requests of several),
     // or a service's name.
     public string Source { get; init; } = "unknown";
 

@@ -34,7 +34,8 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
 
     // Completes when the broker has confirmed the metrics. Throws
     // IngestionUnavailableException when they were not accepted.
-    public Task PublishAsync(MetricPoint[] points)
+    // `source` names the protocol the points came in by (MetricsBatchReceived.Source).
+    public Task PublishAsync(MetricPoint[] points, string source = Sources.Http)
     {
         if (Interlocked.Add(ref _pendingMetrics, points.Length) > _options.MaxPendingMetrics)
         {
@@ -43,7 +44,7 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
             throw new IngestionUnavailableException("Ingestion is at capacity.", TimeSpan.FromSeconds(1));
         }
 
-        var pending = new PendingMetrics(points, Activity.Current?.Context);
+        var pending = new PendingMetrics(points, source, Activity.Current?.Context);
         if (!_queue.Writer.TryWrite(pending))
         {
             Interlocked.Add(ref _pendingMetrics, -points.Length);
@@ -164,7 +165,8 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
         {
             // The compact binary form: a fraction of the cost of thousands of
             // objects as JSON, on both sides of the broker.
-            await bus.Publish(new MetricsBatchReceived { Packed = MetricBatchCodec.Encode(points), Source = "http" }, timeout.Token);
+            var source = batch.All(p => p.Source == batch[0].Source) ? batch[0].Source : Sources.Mixed;
+            await bus.Publish(new MetricsBatchReceived { Packed = MetricBatchCodec.Encode(points), Source = source }, timeout.Token);
             MetricsPublished.Add(count);
             MessagesPublished.Add(1);
             MessageSize.Record(count);
@@ -205,10 +207,21 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
         return unrecorded.Start();
     }
 
-    private sealed record PendingMetrics(MetricPoint[] Points, ActivityContext? Parent)
+    private sealed record PendingMetrics(MetricPoint[] Points, string Source, ActivityContext? Parent)
     {
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
+}
+
+// What MetricsBatchReceived.Source says about messages ingestion publishes.
+public static class Sources
+{
+    public const string Http = "http";
+    public const string Otlp = "otlp";
+    public const string Prometheus = "prometheus";
+
+    // Requests that came in by different protocols, sharing one message.
+    public const string Mixed = "ingestion";
 }
 
 public sealed class IngestionUnavailableException(string message, TimeSpan retryAfter, Exception? inner = null)

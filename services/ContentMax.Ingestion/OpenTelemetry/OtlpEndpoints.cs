@@ -138,7 +138,7 @@ public static class OtlpEndpoints
 
             try
             {
-                await batcher.PublishAllAsync(points);
+                await batcher.PublishAllAsync(points, Sources.Otlp);
             }
             catch (IngestionUnavailableException ex)
             {

@@ -95,7 +95,7 @@ public static class RemoteWriteEndpoints
 
             try
             {
-                await batcher.PublishAllAsync(points);
+                await batcher.PublishAllAsync(points, Sources.Prometheus);
             }
             catch (IngestionUnavailableException ex)
             {

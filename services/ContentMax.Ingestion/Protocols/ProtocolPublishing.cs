@@ -13,7 +13,7 @@ public static class ProtocolPublishing
     // the sender retries the whole request. Chunks confirmed before the failure
     // stay stored; cumulative points (counters, histograms) are safe to resend,
     // as storage skips a point no newer than its series' last.
-    public static async Task PublishAllAsync(this MetricBatcher batcher, List<MetricPoint> points)
+    public static async Task PublishAllAsync(this MetricBatcher batcher, List<MetricPoint> points, string source)
     {
         var pending = new List<Task>((points.Count + MetricRules.MaxBatchSize - 1) / MetricRules.MaxBatchSize);
         IngestionUnavailableException? refused = null;
@@ -23,7 +23,7 @@ public static class ProtocolPublishing
             var chunk = all.Slice(offset, Math.Min(MetricRules.MaxBatchSize, all.Length - offset)).ToArray();
             try
             {
-                pending.Add(batcher.PublishAsync(chunk));
+                pending.Add(batcher.PublishAsync(chunk, source));
             }
             catch (IngestionUnavailableException ex)
             {
