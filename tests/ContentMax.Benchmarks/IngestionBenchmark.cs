@@ -22,7 +22,7 @@ public sealed class IngestionBenchmark(BenchmarkSystem system, BenchmarkReport r
             minRate: 100_000, copyRatio: 0.20, p99TargetMs: 250, maxIngestionMicrosPerRequest: null);
 
         var singles = LoadGenerator.Bodies(2000, 1, spread, seed: 3);
-        await MeasureAsync("Single-metric POSTs, end to end", singles, 1, workers: 128, report.Options.SingleDuration,
+        await MeasureAsync("Single-metric POSTs, end to end", singles, 1, workers: 256, report.Options.SingleDuration,
             minRate: 15_000, copyRatio: null, p99TargetMs: null, maxIngestionMicrosPerRequest: 30);
 
         sampling.Cancel();
