@@ -67,4 +67,12 @@ dashboard.WithReference(healthProbe);
 // Notifications link to the dashboard's Alerts tab and the runbook pages it serves.
 aggregation.WithEnvironment("Alerting__DashboardUrl", dashboard.GetEndpoint("http"));
 
+// Every service reports its own API traffic to ingestion with the ContentMax client;
+// the dashboard's pages send their web vitals with the browser snippet.
+ingestion.WithSelfMonitoring(ingestion, apiKeys);
+aggregation.WithSelfMonitoring(ingestion, apiKeys);
+healthProbe.WithSelfMonitoring(ingestion, apiKeys);
+dashboard.WithSelfMonitoring(ingestion, apiKeys, "/_blazor", "/_framework", "/_content", "/js", "/css", "/favicon.svg", "/app.css")
+    .WithBrowserMetrics(ingestion, apiKeys);
+
 builder.Build().Run();

@@ -36,6 +36,7 @@ public static class Extensions
         builder.AddDefaultHealthChecks();
         builder.AddErrorTracking();
         builder.AddProductAnalytics();
+        builder.AddSelfMonitoring();
 
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
@@ -125,6 +126,7 @@ public static class Extensions
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.UseExceptionHandler();
+        app.UseSelfMonitoring();
         app.UseStatusCodePages();
         // Only the health endpoints use request timeouts and the output cache;
         // every other request (tens of thousands a second on ingestion) skips both.

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace ContentMax.Dashboard;
 
 // Security headers on every dashboard response, with a Content-Security-Policy
@@ -7,6 +9,9 @@ namespace ContentMax.Dashboard;
 // - inline styles, which Blazor's reconnect UI and Radzen's charts set;
 // - connections to itself (Blazor's WebSocket) and to the configured Sentry
 //   and PostHog hosts, computed from their settings;
+// - with the ContentMax browser snippet on (Dashboard:BrowserMetrics), the
+//   ingestion origin as a source of <script> elements (script-src-elem, so
+//   script-src itself stays 'self') and of connections (its beacons);
 // - workers from blob: URLs, which Sentry's replay uses to compress recordings;
 // - never framed (frame-ancestors 'none', and X-Frame-Options for old browsers).
 // With Sentry configured, browsers report violations to it (report-uri), with
@@ -17,22 +22,32 @@ public static class SecurityHeaders
     public const string PermissionsPolicy =
         "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()";
 
-    public static string ContentSecurityPolicy(IEnumerable<string> connectOrigins, string? reportUrl = null)
+    public static string ContentSecurityPolicy(IEnumerable<string> connectOrigins, string? reportUrl = null, IReadOnlyList<string>? scriptOrigins = null)
     {
+        var scriptSources = reportUrl is null ? "'self'" : "'self' 'report-sample'";
         List<string> directives =
         [
             "default-src 'self'",
-            reportUrl is null ? "script-src 'self'" : "script-src 'self' 'report-sample'",
+            "script-src " + scriptSources,
+        ];
+        if (scriptOrigins is { Count: > 0 })
+        {
+            // Replaces script-src for <script> elements only: the one way those origins load code.
+            directives.Add(string.Join(' ', ["script-src-elem", scriptSources, .. scriptOrigins]));
+        }
+
+        directives.AddRange(
+        [
             "style-src 'self' 'unsafe-inline'",
             "img-src 'self' data:",
             "font-src 'self' data:",
-            string.Join(' ', ["connect-src", "'self'", .. connectOrigins]),
+            string.Join(' ', ["connect-src", "'self'", .. connectOrigins, .. scriptOrigins ?? []]),
             "worker-src 'self' blob:",
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",
             "frame-ancestors 'none'",
-        ];
+        ]);
         if (reportUrl is not null)
         {
             directives.Add("report-uri " + reportUrl);
@@ -44,7 +59,11 @@ public static class SecurityHeaders
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app)
     {
         var monitoring = app.ApplicationServices.GetRequiredService<BrowserMonitoringSettings>();
-        var policy = ContentSecurityPolicy(monitoring.ConnectOrigins, monitoring.Sentry?.SecurityReportUrl);
+        var browserMetrics = app.ApplicationServices.GetRequiredService<IOptions<DashboardOptions>>().Value.BrowserMetrics;
+        var policy = ContentSecurityPolicy(
+            monitoring.ConnectOrigins,
+            monitoring.Sentry?.SecurityReportUrl,
+            browserMetrics.Origin is { } ingestion ? [ingestion] : null);
         return app.Use(async (context, next) =>
         {
             // Set when the response starts, so error pages and redirects carry them too.

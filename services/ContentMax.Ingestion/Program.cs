@@ -21,5 +21,6 @@ app.UseAuthorization();
 app.MapMetricIngestion();
 app.MapOtlpIngestion();
 app.MapPrometheusRemoteWrite();
+app.MapBrowserSdk();
 
 app.Run();

@@ -60,6 +60,11 @@ public sealed class AppHostFixture : IAsyncLifetime
             $"RateLimits:Keys:throttled:RequestsPerSecond={ThrottledRequestsPerSecond}",
             $"RateLimits:Keys:throttled:MetricsPerSecond={ThrottledMetricsPerSecond}",
             $"ApiKeys:KeysFile={KeysFile}",
+            // The services' own API metrics would mix with the points the tests count;
+            // SelfMonitoringTests run them on an AppHost of their own.
+            "SelfMonitoring:Enabled=false",
+            $"Ingestion:AllowedOrigins:0={BrowserSnippetTests.SiteOrigin}", // the browser snippet tests' own site (CORS)
+            $"Dashboard:BrowserMetrics:SampleRate={BrowserSnippetTests.DashboardSampleRate}", // see BrowserSnippetTests
             // Probe fast, so status changes show within a couple of seconds.
             "HealthProbe:Interval=00:00:01",
             "HealthProbe:Timeout=00:00:02",
