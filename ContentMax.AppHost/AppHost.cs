@@ -42,7 +42,7 @@ var aggregation = builder.AddProject<Projects.ContentMax_Aggregation>("aggregati
 
 // Dashboard: the operators' web app, reading from aggregation and health-probe.
 var dashboard = builder.AddProject<Projects.ContentMax_Dashboard>("dashboard")
-    .WithServicePort(5180)
+    .WithServicePort(ServicePortExtensions.DashboardDefaultPort)
     .WithReference(aggregation).WaitFor(aggregation)
     .WithApiKeys(apiKeys)
     .WithForwardedSettings("Dashboard")

@@ -4,6 +4,8 @@ namespace ContentMax.AppHost;
 // (Services:<name>:Port overrides it). Test runs get random ports from Aspire.
 public static class ServicePortExtensions
 {
+    public const int DashboardDefaultPort = 5180;
+
     public static IResourceBuilder<ProjectResource> WithServicePort(this IResourceBuilder<ProjectResource> project, int defaultPort)
     {
         var configured = project.ApplicationBuilder.Configuration[$"Services:{project.Resource.Name}:Port"];
