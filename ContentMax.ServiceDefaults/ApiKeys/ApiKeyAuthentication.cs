@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Security.Claims;
-using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -33,31 +32,42 @@ public static class ApiKeyClaims
     public const string KeyRole = "contentmax:api_key_role";
 }
 
-public sealed class ApiKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options,
-    ILoggerFactory logger,
-    UrlEncoder encoder,
-    ApiKeyRing keyRing,
-    IProblemDetailsService problemDetails)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+// The handler is built for every request that authenticates, so it is kept
+// lean: it implements IAuthenticationHandler itself rather than deriving from
+// AuthenticationHandler<T>, whose constructor creates a logger (under the
+// logger factory's lock) and whose options are looked up per request. Measured
+// under single-metric load, that was a few µs of a ~35 µs request.
+public sealed class ApiKeyAuthenticationHandler(ApiKeyRing keyRing, IProblemDetailsService problemDetails) : IAuthenticationHandler
 {
     public const string SchemeName = "ApiKey";
     public const string HeaderName = "X-Api-Key";
     public const string QueryName = "key";
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    private HttpContext _context = null!;
+    private AuthenticateResult? _result;
+
+    public Task InitializeAsync(AuthenticationScheme scheme, HttpContext context)
     {
-        var (presented, fromQuery) = ReadKey(Request);
+        _context = context;
+        return Task.CompletedTask;
+    }
+
+    // Cached: the challenge asks again why authentication failed.
+    public Task<AuthenticateResult> AuthenticateAsync() => Task.FromResult(_result ??= Authenticate());
+
+    private AuthenticateResult Authenticate()
+    {
+        var (presented, fromQuery) = ReadKey(_context.Request);
         if (presented is null)
         {
-            return Task.FromResult(AuthenticateResult.NoResult());
+            return AuthenticateResult.NoResult();
         }
 
         var identity = keyRing.Find(presented);
         if (identity is null)
         {
             // The message goes into the 401 problem: it never repeats the key.
-            return Task.FromResult(AuthenticateResult.Fail("The API key is not valid."));
+            return AuthenticateResult.Fail("The API key is not valid.");
         }
 
         var claims = identity.Claims;
@@ -67,7 +77,7 @@ public sealed class ApiKeyAuthenticationHandler(
             // the write-only ingest role is accepted there.
             if (!identity.Roles.Contains(ApiRoles.Ingest))
             {
-                return Task.FromResult(AuthenticateResult.Fail("Only ingest keys may be sent in the query string."));
+                return AuthenticateResult.Fail("Only ingest keys may be sent in the query string.");
             }
 
             claims = [.. claims.Where(c => c.Type != ClaimTypes.Role || c.Value == ApiRoles.Ingest)];
@@ -75,23 +85,21 @@ public sealed class ApiKeyAuthenticationHandler(
 
         Activity.Current?.SetTag("contentmax.api_key", identity.Name);
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
-    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    public async Task ChallengeAsync(AuthenticationProperties? properties)
     {
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = $"Bearer realm=\"contentmax\", {HeaderName}";
-        // The authentication middleware keeps only successful results, so ask the
-        // handler (which caches its result per request) why this one failed.
-        var failure = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message;
+        _context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        _context.Response.Headers.WWWAuthenticate = $"Bearer realm=\"contentmax\", {HeaderName}";
+        var failure = (await AuthenticateAsync()).Failure?.Message;
         await WriteProblem(StatusCodes.Status401Unauthorized, "Unauthorized",
             failure ?? $"An API key is required: send it in the {HeaderName} header or as a Bearer token.");
     }
 
-    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    public async Task ForbidAsync(AuthenticationProperties? properties)
     {
-        Response.StatusCode = StatusCodes.Status403Forbidden;
+        _context.Response.StatusCode = StatusCodes.Status403Forbidden;
         await WriteProblem(StatusCodes.Status403Forbidden, "Forbidden", "The API key does not have the role this endpoint needs.");
     }
 
@@ -99,12 +107,12 @@ public sealed class ApiKeyAuthenticationHandler(
     {
         var written = await problemDetails.TryWriteAsync(new ProblemDetailsContext
         {
-            HttpContext = Context,
+            HttpContext = _context,
             ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
         });
         if (!written)
         {
-            await Response.WriteAsJsonAsync(new ProblemDetails { Status = status, Title = title, Detail = detail });
+            await _context.Response.WriteAsJsonAsync(new ProblemDetails { Status = status, Title = title, Detail = detail });
         }
     }
 
@@ -142,8 +150,12 @@ public static class ApiKeyAuthenticationExtensions
             new ApiKeyOptionsValidator(requiredRoles, sp.GetRequiredService<ILogger<ApiKeyOptionsValidator>>()));
 
         builder.Services.AddSingleton<ApiKeyRing>();
-        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddTransient<ApiKeyAuthenticationHandler>();
+        builder.Services.AddAuthentication(options =>
+        {
+            options.AddScheme<ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, displayName: null);
+            options.DefaultScheme = ApiKeyAuthenticationHandler.SchemeName;
+        });
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(ApiRoles.Ingest, p => p.RequireRole(ApiRoles.Ingest))
             .AddPolicy(ApiRoles.Read, p => p.RequireRole(ApiRoles.Read))

@@ -74,6 +74,12 @@ public sealed class BenchmarkSystem : IAsyncDisposable
             // its key's limits are raised so they are checked on every request
             // (that cost is part of the figures) but never reached.
             "RateLimits:Roles:ingest:RequestsPerSecond=10000000", "RateLimits:Roles:ingest:MetricsPerSecond=100000000",
+            // The services' own API metrics would land in api_requests and
+            // api_response_time, two of the benchmark's names, as points that
+            // stand for many requests: stored counts would no longer be the
+            // load's, nor the baseline's exact SQL comparable. The client's
+            // cost is measured on its own (--only=client).
+            "SelfMonitoring:Enabled=false",
         ]);
         foreach (var project in builder.Resources.OfType<ProjectResource>())
         {
@@ -104,6 +110,24 @@ public sealed class BenchmarkSystem : IAsyncDisposable
     }
 
     public Uri Endpoint(string service) => App.GetEndpoint(service, "http");
+
+    // The port the service's own Kestrel listens on. Endpoint() goes through
+    // the orchestrator's proxy, a process of its own whose CPU and latency
+    // would be charged to no service; load is offered here instead, as a
+    // deployment's load balancer would.
+    public Uri DirectEndpoint(string service)
+    {
+        var pid = ProcessId(service) ?? throw new InvalidOperationException($"No process for {service}.");
+        foreach (var p in Descendants(pid).Prepend(pid).Where(p => !IsLauncher(p)))
+        {
+            var urls = File.ReadAllText($"/proc/{p}/environ").Split('\0')
+                .FirstOrDefault(v => v.StartsWith("ASPNETCORE_URLS=", StringComparison.Ordinal));
+            var http = urls?["ASPNETCORE_URLS=".Length..].Split(';').FirstOrDefault(u => u.StartsWith("http://", StringComparison.Ordinal));
+            if (http is not null) return new Uri(http.Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
+        }
+
+        return Endpoint(service);
+    }
 
     public int? ProcessId(string resource) =>
         App.ResourceNotifications.TryGetCurrentState(resource, out var state)

@@ -50,6 +50,7 @@ public class CacheOutageTests(FaultFixture fixture, ITestOutputHelper output)
             output.WriteLine($"Limited key, {FaultFixture.LimitedRequestsPerSecond}/s, Redis down: {probe}");
             Assert.True(probe.Limited > 0, probe.ToString());
             Assert.InRange(probe.MostInOneWindow, FaultFixture.LimitedRequestsPerSecond + 1, FaultFixture.LimitedRequestsPerSecond * FaultFixture.Replicas);
+            Assert.InRange(probe.Accepted, 1, FaultFixture.LimitedRequestsPerSecond * FaultFixture.Replicas * probe.WindowsSpanned);
         }
         finally
         {

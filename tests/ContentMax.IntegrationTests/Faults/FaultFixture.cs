@@ -117,6 +117,22 @@ public sealed class FaultFixture : IAsyncLifetime
 
     public Task<(uint Messages, uint Consumers)> ErrorQueueAsync() => QueueAsync(MessagingTopology.MetricsStorageQueue + "_error");
 
+    // Empties the error queue, returning how many messages it held.
+    public async Task<uint> PurgeErrorQueueAsync()
+    {
+        var factory = new ConnectionFactory { Uri = new Uri(await ConnectionStringAsync("messaging")) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        try
+        {
+            return await channel.QueuePurgeAsync(MessagingTopology.MetricsStorageQueue + "_error");
+        }
+        catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 404)
+        {
+            return 0;
+        }
+    }
+
     public async Task DisposeAsync()
     {
         await App.StopAsync();
