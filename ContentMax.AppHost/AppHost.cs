@@ -2,6 +2,9 @@ using ContentMax.AppHost;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
+// Nothing started here outlives the AppHost, and a part failing its startup stops it with its reasons.
+builder.AddLifecycleGuards();
+
 // Infrastructure: PostgreSQL (metricsdb), Redis (cache), RabbitMQ (messaging).
 var infrastructure = builder.AddInfrastructure();
 var apiKeys = builder.AddApiKeys();
@@ -66,6 +69,12 @@ var healthProbe = builder.AddProject<Projects.ContentMax_HealthProbe>("health-pr
 dashboard.WithReference(healthProbe);
 // Notifications link to the dashboard's Alerts tab and the runbook pages it serves.
 aggregation.WithEnvironment("Alerting__DashboardUrl", dashboard.GetEndpoint("http"));
+// A receiver on this machine or its network (a local Alertmanager) is refused
+// unless allowed; a developer's machine allows it.
+if (builder.Environment.EnvironmentName == "Development" && builder.Configuration["Alerting:AllowPrivateReceivers"] is null)
+{
+    aggregation.WithEnvironment("Alerting__AllowPrivateReceivers", "true");
+}
 
 // Every service reports its own API traffic to ingestion with the ContentMax client;
 // the dashboard's pages send their web vitals with the browser snippet.

@@ -1,11 +1,12 @@
+using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace ContentMax.Aggregation.Alerting;
+namespace ContentMax.ServiceDefaults;
 
-// Durations as alert rules write them: a whole number and a unit, "30s", "5m",
-// "1h", "3d", "4w"; "0" or "0s" is zero.
+// Durations as alert rules and settings write them: a whole number and a unit,
+// "30s", "5m", "1h", "3d", "4w"; "0" or "0s" is zero.
 public static class Duration
 {
     public static bool TryParse(string? text, out TimeSpan value)
@@ -30,6 +31,34 @@ public static class Duration
         return true;
     }
 
+    // A setting's duration: the rule form ("15s", "5m"), milliseconds ("250ms",
+    // for the few sub-second settings), or .NET's own "00:00:15".
+    public static bool TryParseSetting(string? text, out TimeSpan value)
+    {
+        value = TimeSpan.Zero;
+        text = text?.Trim();
+        if (string.IsNullOrEmpty(text)) return false;
+        if (text.EndsWith("ms", StringComparison.Ordinal)
+            && long.TryParse(text.AsSpan(0, text.Length - 2), NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
+            && ms <= 10L * 365 * 86_400_000)
+        {
+            value = TimeSpan.FromMilliseconds(ms);
+            return true;
+        }
+
+        return TryParse(text, out value) || TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value);
+    }
+
+    // Settings bind TimeSpan through this converter, so `Alerting__EvaluationInterval=15s`
+    // means what the README says; a value in neither form fails startup naming the forms.
+    public static void AcceptInSettings() => Registration.Value.ToString();
+
+    private static readonly Lazy<bool> Registration = new(() =>
+    {
+        TypeDescriptor.AddAttributes(typeof(TimeSpan), new TypeConverterAttribute(typeof(SettingDurationConverter)));
+        return true;
+    });
+
     public static string Format(TimeSpan value)
     {
         var seconds = (long)value.TotalSeconds;
@@ -53,4 +82,14 @@ public sealed class DurationJsonConverter : JsonConverter<TimeSpan>
 
     public override void Write(Utf8JsonWriter writer, TimeSpan value, JsonSerializerOptions options) =>
         writer.WriteStringValue(Duration.Format(value));
+}
+
+public sealed class SettingDurationConverter : TimeSpanConverter
+{
+    public override object? ConvertFrom(ITypeDescriptorContext? context, CultureInfo? culture, object value) =>
+        value is string text
+            ? Duration.TryParseSetting(text, out var parsed)
+                ? parsed
+                : throw new FormatException($"'{text}' is not a duration: write it as 250ms, 15s, 5m, 1h or 1d, or as 00:00:15.")
+            : base.ConvertFrom(context, culture, value);
 }

@@ -31,12 +31,14 @@ public static class Extensions
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        Duration.AcceptInSettings();
         builder.AddApiKeyFile();
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.AddErrorTracking();
         builder.AddProductAnalytics();
         builder.AddSelfMonitoring();
+        OwnerWatch.AddTo(builder.Services);
 
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
@@ -103,7 +105,8 @@ public static class Extensions
                     options.EnrichWithHttpResponse = HighVolumeTracing.OnResponse;
                     options.EnrichWithException = (activity, _) => HighVolumeTracing.KeepSpan(activity);
                 })
-                .AddHttpClientInstrumentation());
+                // A request whose URL is a secret (a webhook) leaves no span: the span would carry the URL.
+                .AddHttpClientInstrumentation(options => options.FilterHttpRequestMessage = request => !SecretDestinations.IsSecret(request)));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

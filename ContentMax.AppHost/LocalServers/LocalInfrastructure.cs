@@ -64,7 +64,7 @@ public static class LocalInfrastructure
         var amqpPort = Port("RabbitMq", 5192);
         var distPort = Port("RabbitMqDistribution", 5193);
         var epmdPort = Port("Epmd", 5194);
-        var epmd = builder.AddExecutable("messaging-epmd", "epmd", dataDirectory, "-port", epmdPort.ToString(), "-address", "127.0.0.1")
+        var epmd = builder.AddExecutable("messaging-epmd", "bash", dataDirectory, Path.Combine(scripts, "run-epmd.sh"), epmdPort.ToString())
             .WithEndpoint(port: epmdPort, targetPort: epmdPort, scheme: "tcp", name: "epmd", isProxied: false);
         var messaging = builder.AddResource(new LocalRabbitMqResource("messaging", "bash", scripts, amqpPort, secrets.Read("rabbitmq")))
             .WithArgs(Path.Combine(scripts, "run-rabbitmq.sh"), Path.Combine(dataDirectory, "rabbitmq"),
@@ -113,18 +113,41 @@ internal static class PortAllocator
 }
 
 // One random password per server, generated on first use and kept in the data
-// directory (mode 600), so servers initialised with it keep working across runs.
+// directory, so servers initialised with it keep working across runs. The
+// folder is created 0700 and each file 0600 as it is created: there is no
+// moment at which another user could open them.
 internal sealed class LocalSecrets(string directory)
 {
+    private const UnixFileMode OwnerOnlyFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
     public string PathFor(string name)
     {
         var path = Path.Combine(directory, name + ".password");
-        if (!File.Exists(path))
+        if (File.Exists(path)) return path;
+
+        if (OperatingSystem.IsWindows())
         {
             Directory.CreateDirectory(directory);
-            var secret = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(18)).ToLowerInvariant();
-            File.WriteAllText(path, secret);
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        else
+        {
+            Directory.CreateDirectory(directory, OwnerOnlyFolder);
+            // A folder from an older version may be wider: narrow it before writing into it.
+            File.SetUnixFileMode(directory, OwnerOnlyFolder);
+        }
+
+        var secret = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(18)).ToLowerInvariant();
+        try
+        {
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = OwnerOnlyFile;
+            using var file = new StreamWriter(path, System.Text.Encoding.ASCII, options);
+            file.Write(secret);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // Another AppHost on the same data directory wrote it first: theirs stands.
         }
 
         return path;

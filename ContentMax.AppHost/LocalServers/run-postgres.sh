@@ -16,6 +16,30 @@ if [ "$(id -u)" -eq 0 ]; then
   as_postgres=(setpriv --reuid=postgres --regid=postgres --init-groups --)
 fi
 
+# As root the server runs as 'postgres', which must be able to reach its data.
+# Below a private folder (a clone in /root, mode 0700) it cannot: the data then
+# lives under /var/lib/contentmax, in a folder named for this data directory,
+# and DATA_DIR becomes a link to it, so the next run finds it again.
+if [ "$(id -u)" -eq 0 ] && [ ! -L "$datadir" ]; then
+  mkdir -p "$(dirname "$datadir")"
+  if ! "${as_postgres[@]}" test -x "$(dirname "$datadir")"; then
+    reachable=/var/lib/contentmax/$(printf %s "$(realpath -m "$datadir")" | sha256sum | cut -c1-16)/postgres
+    echo "The postgres user cannot reach $(dirname "$datadir") (a folder above it is private)," \
+      "so PostgreSQL keeps its data in $reachable; $datadir links to it." >&2
+    mkdir -p "$reachable"
+    chmod 755 /var/lib/contentmax "$(dirname "$reachable")"
+    if [ -d "$datadir" ]; then
+      if [ -n "$(ls -A "$datadir")" ]; then
+        echo "$datadir holds files the postgres user cannot reach; move them away, or set Infrastructure:DataDirectory to a folder outside $(dirname "$datadir")." >&2
+        exit 1
+      fi
+      rmdir "$datadir"
+    fi
+    ln -sfn "$reachable" "$datadir"
+  fi
+fi
+if [ -L "$datadir" ]; then datadir=$(readlink -f "$datadir"); fi
+
 if [ ! -s "$datadir/PG_VERSION" ]; then
   mkdir -p "$datadir"
   chmod 700 "$datadir"
@@ -29,11 +53,9 @@ fi
 
 # max_wal_size: at ingestion rates the default (1 GB) forces a checkpoint
 # every ~20 s, and each one makes the next writes log full pages again.
-"${as_postgres[@]}" "$bindir/postgres" -D "$datadir" -p "$port" \
+# SIGINT is PostgreSQL's fast shutdown.
+source "$(dirname "$0")/lib.sh"
+STOP_SIGNAL=INT run_owned "${as_postgres[@]}" "$bindir/postgres" -D "$datadir" -p "$port" \
   -c listen_addresses=127.0.0.1 -c unix_socket_directories="$datadir" \
   -c max_connections=200 -c shared_buffers=256MB -c fsync=on \
-  -c max_wal_size=4GB -c checkpoint_timeout=10min &
-pid=$!
-trap 'kill -INT "$pid" 2>/dev/null' TERM INT
-wait "$pid" || true
-wait "$pid" 2>/dev/null || true
+  -c max_wal_size=4GB -c checkpoint_timeout=10min || true

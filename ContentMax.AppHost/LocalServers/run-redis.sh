@@ -17,4 +17,5 @@ appendonly yes
 save ""
 requirepass $(cat "$pwfile")
 CONF
-exec redis-server "$conf"
+source "$(dirname "$0")/lib.sh"
+run_owned redis-server "$conf"

@@ -8,7 +8,7 @@ namespace ContentMax.IntegrationTests;
 // Alert rules end to end: metrics that breach a rule → evaluator → state in
 // Postgres → one notification per receiver and format, then one resolve.
 [Collection(AppHostCollection.Name)]
-public class AlertingTests(AppHostFixture fixture)
+public class AlertingTests(AppHostFixture fixture, Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
@@ -59,6 +59,66 @@ public class AlertingTests(AppHostFixture fixture)
         "slack" => d.Body["text"]!.GetValue<string>().Contains("[RESOLVED]") ? "resolved" : "firing",
         _ => d.Body["status"]!.GetValue<string>(),
     };
+
+    // A Slack webhook URL is a credential: its token travels in the path. After
+    // an alert went there, the token is in no log line, no span or breadcrumb
+    // that reached Sentry (traces sampled at 100% here), and no API answer.
+    [Fact]
+    public async Task AReceiversUrl_AppearsInNoLogSpanBreadcrumbOrApiAnswer()
+    {
+        await using var logs = ResourceLogs.Capture(fixture.App, "aggregation");
+        var id = NewId("secret-url");
+        var metric = MetricsApi.UniqueName();
+        await PutRuleAsync(ThresholdRule(id, metric));
+        Assert.Equal(HttpStatusCode.Accepted, (await _ingestion.PostAsync(new { metric, value = 500 })).StatusCode);
+        await WaitForDeliveriesAsync("slack", id, seen => seen.Count >= 1, "firing");
+        Assert.Contains(fixture.Webhooks.Paths, p => p.EndsWith("/" + AppHostFixture.SlackToken, StringComparison.Ordinal));
+        await Task.Delay(TimeSpan.FromSeconds(6)); // Sentry's SDK sends transactions and events in the background.
+
+        var notifications = await _admin.GetStringAsync("/api/alerts/notifications");
+        Assert.Contains("team-slack", notifications);
+        Assert.DoesNotContain(AppHostFixture.SlackToken, notifications);
+        Assert.DoesNotContain(AppHostFixture.SlackToken, await _admin.GetStringAsync($"/api/alerts"));
+        Assert.NotEmpty(logs.Lines);
+        Assert.DoesNotContain(logs.Lines, l => l.Contains(AppHostFixture.SlackToken, StringComparison.Ordinal));
+        Assert.NotEmpty(fixture.Sentry.Envelopes);
+        Assert.DoesNotContain(fixture.Sentry.Envelopes, e => e.Text.Contains(AppHostFixture.SlackToken, StringComparison.Ordinal));
+        Assert.DoesNotContain(fixture.Sentry.Envelopes, e => e.Text.Contains("/slack/services/", StringComparison.Ordinal));
+    }
+
+    // SLO counting that cannot finish (its table locked against writes, as a
+    // long-running migration or a stuck statement would) gives up after its
+    // time limit with an error on that SLO's burn rules; every other rule is
+    // judged as usual in the same cycles.
+    [Fact]
+    public async Task AnSloThatCannotBeCounted_GivesUpAlone_AndOtherRulesStillFire()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(await fixture.ConnectionStringAsync("metricsdb"));
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var lockTable = new Npgsql.NpgsqlCommand("LOCK TABLE slo_minutes IN EXCLUSIVE MODE", connection, transaction))
+        {
+            await lockTable.ExecuteNonQueryAsync();
+        }
+
+        var id = NewId("despite-slo");
+        var metric = MetricsApi.UniqueName();
+        await PutRuleAsync(ThresholdRule(id, metric));
+        Assert.Equal(HttpStatusCode.Accepted, (await _ingestion.PostAsync(new { metric, value = 500 })).StatusCode);
+
+        var firing = await WaitForStateAsync(id, "firing");
+        Assert.Null(firing["error"]?.GetValue<string>());
+        var body = await Eventually.UntilAsync(() => _reader.GetFromJsonAsync<JsonObject>("/api/alerts")!,
+            b => b!["alerts"]!.AsArray().Any(a => a!["slo"] is not null && a["error"]?.GetValue<string>()?.Contains("timed out after 2s") == true),
+            Patience, b => $"no SLO burn rule shows the timeout: {b}");
+        output.WriteLine(string.Join("\n", body!["alerts"]!.AsArray().Where(a => a!["slo"] is not null).Select(a => $"{a!["id"]}: {a["error"]}")));
+
+        await transaction.RollbackAsync();
+        // Once the table is free again, the SLOs are counted and their errors clear.
+        await Eventually.UntilAsync(() => _reader.GetFromJsonAsync<JsonObject>("/api/alerts")!,
+            b => b!["alerts"]!.AsArray().Where(a => a!["slo"] is not null).All(a => a!["error"] is null),
+            Patience, b => $"an SLO burn rule still shows an error: {b}");
+    }
 
     [Fact]
     public async Task BreachingRule_NotifiesOnceInEveryFormat_ThenResolvesOnce()

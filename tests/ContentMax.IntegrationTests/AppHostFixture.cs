@@ -42,6 +42,9 @@ public sealed class AppHostFixture : IAsyncLifetime
     public FakeWebhookReceiver Webhooks { get; private set; } = null!;
     public const string AlertmanagerToken = "Bearer alertmanager-test-token";
 
+    // The secret in the Slack receiver's URL path, as a real Slack webhook has it.
+    public static readonly string SlackToken = "slacksecret" + Guid.NewGuid().ToString("N");
+
     public async Task InitializeAsync()
     {
         Datadog = await FakeDatadogIntake.StartAsync();
@@ -84,12 +87,16 @@ public sealed class AppHostFixture : IAsyncLifetime
             // Evaluate alerts every second and deliver notifications promptly.
             "Alerting:EvaluationInterval=00:00:01",
             "Alerting:DeliveryPollInterval=00:00:00.200",
+            // A rule or SLO gives up after 2 s (AlertingTests lock an SLO table to see it).
+            "Alerting:RuleTimeout=2s",
+            // The fake receivers listen on this machine.
+            "Alerting:AllowPrivateReceivers=true",
             "Alerting:Receivers:0:Name=team-webhook",
             "Alerting:Receivers:0:Format=generic",
             $"Alerting:Receivers:0:Url={Webhooks.BaseUrl}/generic",
             "Alerting:Receivers:1:Name=team-slack",
             "Alerting:Receivers:1:Format=slack",
-            $"Alerting:Receivers:1:Url={Webhooks.BaseUrl}/slack",
+            $"Alerting:Receivers:1:Url={Webhooks.BaseUrl}/slack/services/T0CONTENTMAX/{SlackToken}",
             "Alerting:Receivers:2:Name=alertmanager",
             "Alerting:Receivers:2:Format=alertmanager",
             $"Alerting:Receivers:2:Url={Webhooks.BaseUrl}/alertmanager",

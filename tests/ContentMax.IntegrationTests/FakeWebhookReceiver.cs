@@ -26,6 +26,9 @@ public sealed class FakeWebhookReceiver : IAsyncDisposable
         BaseUrl = baseUrl;
     }
 
+    // Every request's full path, as it arrived.
+    public System.Collections.Concurrent.ConcurrentQueue<string> Paths { get; } = new();
+
     // The next N requests to the path get 500 and are not recorded.
     public void FailNext(string path, int count) => _failuresLeft[path] = count;
 
@@ -36,8 +39,10 @@ public sealed class FakeWebhookReceiver : IAsyncDisposable
         builder.Logging.ClearProviders();
         var app = builder.Build();
         FakeWebhookReceiver? receiver = null;
-        app.MapPost("/{path}", async (string path, HttpRequest request) =>
+        // The first segment names the receiver; a Slack-like URL goes on with its token (/slack/T000/B000/token).
+        app.MapPost("/{path}/{**rest}", async (string path, HttpRequest request) =>
         {
+            receiver!.Paths.Enqueue(request.Path.Value ?? "");
             if (receiver!._failuresLeft.TryGetValue(path, out var left) && left > 0)
             {
                 receiver._failuresLeft[path] = left - 1;

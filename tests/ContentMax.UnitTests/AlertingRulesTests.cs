@@ -1,3 +1,4 @@
+using ContentMax.ServiceDefaults;
 using System.Text.Json;
 using ContentMax.Aggregation.Alerting;
 

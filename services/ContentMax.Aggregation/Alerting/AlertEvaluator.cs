@@ -81,13 +81,25 @@ public sealed class AlertEvaluator(
 
         var rules = (await store.RulesAsync(cancellationToken)).Select(r => r.Rule).Where(r => r.Enabled).ToList();
         var sloList = (await store.SlosAsync(cancellationToken)).Select(s => s.Slo).Where(s => s.Enabled).ToList();
+        // Each SLO and each rule within its own time limit: one that is slow or
+        // broken gets an error of its own (its burn rules carry it for an SLO)
+        // and keeps its state, and the others are judged as usual.
         var burnRates = new Dictionary<string, Dictionary<TimeSpan, double>>(StringComparer.Ordinal);
+        var sloErrors = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var slo in sloList)
         {
-            await slos.UpdateAsync(slo, now, settings.SloLateness, cancellationToken);
-            var counts = await slos.CountsAsync(slo.Id, now, BurnWindows, cancellationToken);
-            burnRates[slo.Id] = counts.ToDictionary(c => c.Window, c => BurnRate.Rate(c.Good, c.Total, slo.ObjectiveFraction));
             rules.AddRange(slo.BurnRules());
+            var error = await WithinLimitAsync(settings.RuleTimeout, async limit =>
+            {
+                await slos.UpdateAsync(slo, now, settings.SloLateness, limit);
+                var counts = await slos.CountsAsync(slo.Id, now, BurnWindows, limit);
+                burnRates[slo.Id] = counts.ToDictionary(c => c.Window, c => BurnRate.Rate(c.Good, c.Total, slo.ObjectiveFraction));
+            }, cancellationToken);
+            if (error is not null)
+            {
+                sloErrors[slo.Id] = $"SLO {slo.Id}: {error}";
+                logger.LogWarning("SLO {Slo} was not counted this cycle: {Error}", slo.Id, error);
+            }
         }
 
         var states = await store.StatesAsync(cancellationToken);
@@ -102,21 +114,28 @@ public sealed class AlertEvaluator(
         foreach (var rule in rules)
         {
             var previous = states.GetValueOrDefault(rule.Id)?.Status ?? AlertStatus.Initial;
-            bool condition;
-            double? value;
-            try
+            if (rule.Kind == RuleKinds.SloBurn && sloErrors.TryGetValue(rule.Slo!, out var sloError))
+            {
+                results.Add(new EvaluationResult(rule.Id, previous, previous, null, sloError));
+                continue;
+            }
+
+            var condition = false;
+            double? value = null;
+            var ruleError = await WithinLimitAsync(settings.RuleTimeout, async limit =>
             {
                 (condition, value) = rule.Kind switch
                 {
                     RuleKinds.Health => HealthCondition(rule, health),
                     RuleKinds.SloBurn => BurnCondition(rule, burnRates[rule.Slo!]),
-                    _ => await MetricConditionAsync(rule, now, cancellationToken),
+                    _ => await MetricConditionAsync(rule, now, limit),
                 };
-            }
-            catch (Exception ex) when (ex is Npgsql.PostgresException or InvalidCastException or OverflowException)
+            }, cancellationToken);
+            if (ruleError is not null)
             {
-                // One broken rule must not stop the others; it keeps its state and shows the error.
-                results.Add(new EvaluationResult(rule.Id, previous, previous, null, $"{ex.GetType().Name}: {ex.Message}"));
+                // It keeps its state and shows the error; the others go on.
+                results.Add(new EvaluationResult(rule.Id, previous, previous, null, ruleError));
+                logger.LogWarning("Rule {Rule} was not evaluated this cycle: {Error}", rule.Id, ruleError);
                 continue;
             }
 
@@ -144,6 +163,32 @@ public sealed class AlertEvaluator(
         }
 
         return true;
+    }
+
+    // Runs one rule's or SLO's work within its time limit. Null when it
+    // succeeded, else why not; only the service stopping propagates.
+    private static async Task<string?> WithinLimitAsync(TimeSpan limit, Func<CancellationToken, Task> work, CancellationToken stopping)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        timeout.CancelAfter(limit);
+        try
+        {
+            await work(timeout.Token);
+            return null;
+        }
+        catch (Exception) when (stopping.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception) when (timeout.IsCancellationRequested)
+        {
+            return $"timed out after {Duration.Format(limit)}";
+        }
+        catch (Exception ex)
+        {
+            var inner = ex is Npgsql.NpgsqlException { InnerException: { } cause } and not Npgsql.PostgresException ? cause : ex;
+            return $"{inner.GetType().Name}: {inner.Message}";
+        }
     }
 
     private async Task<(bool, double?)> MetricConditionAsync(AlertRule rule, DateTimeOffset now, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ErrorTracking;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -15,15 +16,19 @@ namespace ContentMax.Aggregation.Alerting;
 // delivery that may have failed half-way.
 public sealed class AlertNotifier(
     NpgsqlDataSource dataSource,
-    IHttpClientFactory httpClients,
     IOptionsMonitor<AlertingOptions> options,
     TimeProvider time,
     IMeterFactory meterFactory,
+    ErrorReporter errors,
     ILogger<AlertNotifier> logger) : BackgroundService
 {
-    public const string HttpClientName = "alert-webhooks";
     private const int BatchSize = 20;
     private static readonly TimeSpan LongestBackoff = TimeSpan.FromMinutes(5);
+
+    // Receiver URLs are secrets and their targets are the operator's choice:
+    // no redirects, no metadata addresses, and nothing of the URL in logs,
+    // spans or breadcrumbs (see SecretDestinations).
+    private readonly HttpClient _webhooks = SecretDestinations.CreateClient(() => options.CurrentValue.AllowPrivateReceivers);
 
     private readonly Counter<long> _deliveries = meterFactory.Create(ContentMaxTelemetry.MeterName).CreateCounter<long>(
         "contentmax.alerts.notifications", description: "Alert notification delivery attempts, by receiver and result.");
@@ -31,34 +36,10 @@ public sealed class AlertNotifier(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.CurrentValue.Enabled) return;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var sent = 0;
-            try
-            {
-                sent = await DeliverDueAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
-            {
-                logger.LogWarning("Could not read the notification outbox: {Error}", ex.GetType().Name);
-            }
-
-            if (sent < BatchSize)
-            {
-                try
-                {
-                    await Task.Delay(options.CurrentValue.DeliveryPollInterval, time, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-            }
-        }
+        // Settings are read inside each round: a bad reload pauses deliveries, it does not stop the host.
+        await BackgroundLoop.RunAsync("alert-notifier", async cancellationToken =>
+            await DeliverDueAsync(cancellationToken) < BatchSize ? options.CurrentValue.DeliveryPollInterval : TimeSpan.Zero,
+            logger, errors, time, stoppingToken);
     }
 
     // Sends one batch of due notifications; returns how many were attempted.
@@ -134,18 +115,26 @@ public sealed class AlertNotifier(
         {
             Content = JsonContent.Create(NotificationFormats.Render(receiver.Format, alert, receiver.Name)),
         };
+        request.Options.Set(SecretDestinations.SecretUrl, true);
         foreach (var (name, value) in receiver.Headers) request.Headers.TryAddWithoutValidation(name, value);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.CurrentValue.DeliveryTimeout);
         try
         {
-            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
-            return response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}";
+            using var response = await _webhooks.SendAsync(request, timeout.Token);
+            var status = (int)response.StatusCode;
+            return response.IsSuccessStatusCode ? null
+                : status is >= 300 and < 400 ? $"HTTP {status}: redirects are not followed"
+                : $"HTTP {status}";
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return "timed out";
+        }
+        catch (HttpRequestException ex) when (ex.Message.StartsWith("refused:", StringComparison.Ordinal) || ex.InnerException?.Message.StartsWith("refused:", StringComparison.Ordinal) == true)
+        {
+            return (ex.Message.StartsWith("refused:", StringComparison.Ordinal) ? ex.Message : ex.InnerException!.Message) + " (Alerting:AllowPrivateReceivers allows loopback and private networks)";
         }
         catch (HttpRequestException ex)
         {

@@ -1,3 +1,4 @@
+using ContentMax.ServiceDefaults;
 using System.Text.Json.Serialization;
 
 namespace ContentMax.Aggregation.Alerting;

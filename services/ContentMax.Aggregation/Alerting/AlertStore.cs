@@ -103,7 +103,7 @@ public sealed class AlertStore(NpgsqlDataSource dataSource)
     // A changed SLO starts counting afresh: its old minute counts used other selectors.
     public Task<bool> PutSloAsync(SloDefinition slo, CancellationToken cancellationToken) =>
         PutDefinitionAsync("slos", slo.Id, JsonSerializer.Serialize(slo, AlertingJson.Options),
-            "DELETE FROM slo_minutes WHERE slo_id = $1 AND EXISTS (SELECT 1 FROM changed)", cancellationToken);
+            "DELETE FROM slo_minutes WHERE slo_id = $1 AND EXISTS (SELECT 1 FROM changed)), progress AS (DELETE FROM slo_progress WHERE slo_id = $1 AND EXISTS (SELECT 1 FROM changed)", cancellationToken);
 
     private async Task<bool> PutDefinitionAsync(string table, string id, string json, string? onChange, CancellationToken cancellationToken)
     {
@@ -126,7 +126,7 @@ public sealed class AlertStore(NpgsqlDataSource dataSource)
         DeleteDefinitionAsync("alert_rules", id, ["DELETE FROM alert_states WHERE rule_id = $1"], cancellationToken);
 
     public Task<DeleteOutcome> DeleteSloAsync(string id, CancellationToken cancellationToken) =>
-        DeleteDefinitionAsync("slos", id, ["DELETE FROM slo_minutes WHERE slo_id = $1", "DELETE FROM alert_states WHERE rule_id LIKE 'slo:' || $1 || ':%'"], cancellationToken);
+        DeleteDefinitionAsync("slos", id, ["DELETE FROM slo_minutes WHERE slo_id = $1", "DELETE FROM slo_progress WHERE slo_id = $1", "DELETE FROM alert_states WHERE rule_id LIKE 'slo:' || $1 || ':%'"], cancellationToken);
 
     private async Task<DeleteOutcome> DeleteDefinitionAsync(string table, string id, string[] cleanup, CancellationToken cancellationToken)
     {

@@ -26,8 +26,18 @@ public sealed class AlertingOptions
 
     public List<ReceiverOptions> Receivers { get; set; } = [];
 
+    // Receivers on loopback or private networks (10/8, 172.16/12, 192.168/16,
+    // fc00::/7) are refused unless this is set; link-local and cloud metadata
+    // addresses always are. Development (the AppHost) sets it.
+    public bool AllowPrivateReceivers { get; set; }
+
     [Range(1, 100)]
     public int DeliveryAttempts { get; set; } = 10;
+
+    // How long one rule's query, or one SLO's counting, may take in a cycle
+    // before it is given up with an error of its own.
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan RuleTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan DeliveryPollInterval { get; set; } = TimeSpan.FromSeconds(1);

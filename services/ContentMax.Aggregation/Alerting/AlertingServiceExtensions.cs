@@ -18,11 +18,6 @@ public static class AlertingServiceExtensions
                 "Alerting:Receivers names must be unique.")
             .ValidateOnStart();
 
-        // Notifications retry on their own schedule, recorded per delivery.
-#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental; it is the documented way to opt one client out.
-        builder.Services.AddHttpClient(AlertNotifier.HttpClientName).RemoveAllResilienceHandlers();
-#pragma warning restore EXTEXP0001
-
         builder.Services.AddSingleton<AlertStore>();
         builder.Services.AddSingleton<AlertSignals>();
         builder.Services.AddSingleton<SloTracker>();

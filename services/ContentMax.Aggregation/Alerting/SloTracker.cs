@@ -20,9 +20,15 @@ public sealed class SloTracker(NpgsqlDataSource dataSource)
     private static readonly TimeSpan Recent = TimeSpan.FromMinutes(1);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _lastRecount = new(StringComparer.Ordinal);
 
-    // Recounts the minutes from the last counted one (less the lateness
-    // allowance, or only the last minute between recounts) up to now; the
-    // first time, the whole window is backfilled.
+    // The first count of an SLO backfills its window this much at a time, one
+    // transaction per chunk, its progress saved in slo_progress.
+    public static readonly TimeSpan BackfillChunk = TimeSpan.FromHours(6);
+
+    // Recounts the minutes from where the counts are complete (less the
+    // lateness allowance, or only the last minute between recounts) up to now.
+    // An SLO whose counts lag its window (a new SLO: up to 30 days) is first
+    // backfilled chunk by chunk; each chunk commits with its progress, so a
+    // cycle that runs out of time (cancellation) loses at most one chunk.
     public async Task UpdateAsync(SloDefinition slo, DateTimeOffset now, TimeSpan lateness, CancellationToken cancellationToken)
     {
         if (_lastRecount.TryGetValue(slo.Id, out var recounted) && now - recounted < RecountEvery && now >= recounted)
@@ -34,21 +40,36 @@ public sealed class SloTracker(NpgsqlDataSource dataSource)
             _lastRecount[slo.Id] = now;
         }
 
-        DateTimeOffset from;
-        await using (var last = dataSource.CreateCommand("SELECT max(bucket) FROM slo_minutes WHERE slo_id = $1"))
+        var windowStart = MinuteStart(now - slo.Window);
+        DateTimeOffset countedTo;
+        await using (var progress = dataSource.CreateCommand("SELECT counted_to FROM slo_progress WHERE slo_id = $1"))
         {
-            last.Parameters.Add(new NpgsqlParameter { Value = slo.Id });
-            var latest = await last.ExecuteScalarAsync(cancellationToken);
-            var windowStart = now - slo.Window;
-            from = latest is DateTime bucket ? new DateTimeOffset(DateTime.SpecifyKind(bucket, DateTimeKind.Utc)) - lateness : windowStart;
-            if (from < windowStart) from = windowStart;
+            progress.Parameters.Add(new NpgsqlParameter { Value = slo.Id });
+            countedTo = await progress.ExecuteScalarAsync(cancellationToken) is DateTime at
+                ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc))
+                : windowStart;
         }
 
-        from = new DateTimeOffset(from.UtcTicks - from.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
-        await using var command = dataSource.CreateCommand();
+        if (countedTo < windowStart) countedTo = windowStart;
+        while (countedTo + BackfillChunk < now - lateness)
+        {
+            var chunkEnd = countedTo + BackfillChunk;
+            await CountAsync(slo, countedTo, chunkEnd, cancellationToken);
+            countedTo = chunkEnd;
+        }
+
+        await CountAsync(slo, MinuteStart(countedTo - lateness), now, cancellationToken);
+    }
+
+    // Counts [from, to) into slo_minutes and records `to` as counted, in one transaction.
+    private async Task CountAsync(SloDefinition slo, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand { Connection = connection, Transaction = transaction };
         var id = SelectorSql.Add(command, slo.Id, NpgsqlDbType.Text);
         var start = SelectorSql.Add(command, from.UtcDateTime, NpgsqlDbType.TimestampTz);
-        var end = SelectorSql.Add(command, now.UtcDateTime, NpgsqlDbType.TimestampTz);
+        var end = SelectorSql.Add(command, to.UtcDateTime, NpgsqlDbType.TimestampTz);
         var total = SelectorSql.Where(slo.Total, command);
         var totalWeight = SelectorSql.Weight(slo.Total, command);
         var good = SelectorSql.Where(slo.Good, command);
@@ -62,6 +83,15 @@ public sealed class SloTracker(NpgsqlDataSource dataSource)
             ON CONFLICT (slo_id, bucket) DO UPDATE SET good = excluded.good, total = excluded.total
             """;
         await command.ExecuteNonQueryAsync(cancellationToken);
+
+        await using var progress = new NpgsqlCommand("""
+            INSERT INTO slo_progress (slo_id, counted_to) VALUES ($1, $2)
+            ON CONFLICT (slo_id) DO UPDATE SET counted_to = greatest(slo_progress.counted_to, excluded.counted_to)
+            """, connection, transaction);
+        progress.Parameters.Add(new NpgsqlParameter { Value = slo.Id });
+        progress.Parameters.Add(new NpgsqlParameter { Value = to.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        await progress.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     // Good and total events over each window ending now.

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ErrorTracking;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -22,6 +23,7 @@ public sealed class DatadogForwarder(
     IHttpClientFactory httpClients,
     IOptions<DatadogOptions> options,
     TimeProvider time,
+    ErrorReporter errors,
     ILogger<DatadogForwarder> logger) : BackgroundService
 {
     public const string HttpClientName = "datadog";
@@ -49,25 +51,9 @@ public sealed class DatadogForwarder(
         }
 
         logger.LogInformation("Forwarding metrics to Datadog at {Uri}", options.Value.SeriesUri.GetLeftPart(UriPartial.Authority));
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                if (!await ForwardOnceAsync(stoppingToken))
-                {
-                    await Task.Delay(options.Value.PollInterval, time, stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-            {
-                logger.LogWarning("Datadog forwarding paused: the database is unavailable ({Error}).", ex.GetType().Name);
-                await Task.Delay(TimeSpan.FromSeconds(5), time, stoppingToken);
-            }
-        }
+        await BackgroundLoop.RunAsync("datadog-forwarder", async cancellationToken =>
+            await ForwardOnceAsync(cancellationToken) ? TimeSpan.Zero : options.Value.PollInterval,
+            logger, errors, time, stoppingToken);
     }
 
     // Sends one slice of the outbox; false when it was empty.

@@ -132,16 +132,38 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
     }
 
     // Single observations grouped per tag value in SQL; points that stand for
-    // many observations one by one, merged in C#.
-    private const string BreakdownSql = """
-        SELECT coalesce(tags ->> $4, ''), count(*), sum(value), NULL::float8, NULL::float8, NULL::int[], NULL::bigint[], array_agg(value ORDER BY value)
-        FROM metrics
-        WHERE ts >= $1 AND ts < $2 AND name = $3 AND sketch_keys IS NULL
-        GROUP BY 1
+    // many observations one by one, merged in C#. A group of at most $5
+    // (ExactLimit) values ships them sorted, for exact percentiles; a larger one
+    // ships its sketch, built in SQL, so no query holds a long window's raw
+    // values in memory, however many there are.
+    private static readonly string BreakdownSql = $"""
+        WITH singles AS MATERIALIZED (
+            SELECT coalesce(tags ->> $4, '') AS g, value FROM metrics
+            WHERE ts >= $1 AND ts < $2 AND name = $3 AND sketch_keys IS NULL
+        )
+        {GroupedSingles("$5")}
         UNION ALL
         SELECT coalesce(tags ->> $4, ''), count, value, min, max, sketch_keys, sketch_counts, NULL::float8[]
         FROM metrics
         WHERE ts >= $1 AND ts < $2 AND name = $3 AND sketch_keys IS NOT NULL
+        """;
+
+    // From `singles (g, value)`: one row per group of the shape Observations
+    // reads; groups of more than `limit` values as sketches.
+    private static string GroupedSingles(string limit) => $"""
+        , sizes AS (SELECT g, count(*) AS n, sum(value) AS s, min(value) AS lo, max(value) AS hi FROM singles GROUP BY g),
+        small AS (
+            SELECT singles.g, array_agg(value ORDER BY value) AS vals
+            FROM singles JOIN sizes USING (g) WHERE sizes.n <= {limit} GROUP BY singles.g
+        ),
+        big AS (
+            SELECT g, array_agg(k ORDER BY k) AS keys, array_agg(c ORDER BY k) AS counts
+            FROM (SELECT singles.g, sketch_key(value) AS k, count(*) AS c
+                  FROM singles JOIN sizes USING (g) WHERE sizes.n > {limit} GROUP BY singles.g, k) keyed
+            GROUP BY g
+        )
+        SELECT sizes.g, sizes.n, sizes.s, sizes.lo, sizes.hi, big.keys, big.counts, small.vals
+        FROM sizes LEFT JOIN small USING (g) LEFT JOIN big USING (g)
         """;
 
     // Aggregates of one metric per value of one tag, e.g. api_response_time per
@@ -155,6 +177,7 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
         command.Parameters.Add(new NpgsqlParameter { Value = to.UtcDateTime });
         command.Parameters.Add(new NpgsqlParameter { Value = metric });
         command.Parameters.Add(new NpgsqlParameter { Value = tag });
+        command.Parameters.Add(new NpgsqlParameter { Value = (long)options.Value.ExactLimit });
 
         var groups = new Dictionary<string, Observations>(StringComparer.Ordinal);
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
@@ -173,12 +196,13 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
             .ToDictionary(g => g.Key, g => g.Value.ToAggregate(), StringComparer.Ordinal);
     }
 
-    private const string SeriesSql = """
-        SELECT date_bin($4::interval, ts, $5) AS bucket, count(*), sum(value), NULL::float8, NULL::float8, NULL::int[], NULL::bigint[],
-               array_agg(value ORDER BY value)
-        FROM metrics
-        WHERE ts >= $1 AND ts < $2 AND name = $3 AND sketch_keys IS NULL
-        GROUP BY bucket
+    // As BreakdownSql, grouped per chart bucket.
+    private static readonly string SeriesSql = $"""
+        WITH singles AS MATERIALIZED (
+            SELECT date_bin($4::interval, ts, $5) AS g, value FROM metrics
+            WHERE ts >= $1 AND ts < $2 AND name = $3 AND sketch_keys IS NULL
+        )
+        {GroupedSingles("$6")}
         UNION ALL
         SELECT date_bin($4::interval, ts, $5), count, value, min, max, sketch_keys, sketch_counts, NULL::float8[]
         FROM metrics
@@ -196,6 +220,7 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
         command.Parameters.Add(new NpgsqlParameter { Value = metric });
         command.Parameters.Add(new NpgsqlParameter { Value = step });
         command.Parameters.Add(new NpgsqlParameter { Value = origin });
+        command.Parameters.Add(new NpgsqlParameter { Value = (long)options.Value.ExactLimit });
 
         var found = new Dictionary<DateTime, Observations>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))

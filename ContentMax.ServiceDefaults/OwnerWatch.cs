@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ContentMax.ServiceDefaults;
+
+// A service started by the AppHost stops when the AppHost is gone, however it
+// ended (kill -9 included), rather than running on, holding its port, with
+// nobody to stop it. The AppHost passes its pid as CONTENTMAX_APPHOST_PID; a
+// service started any other way has none and is not watched.
+public sealed class OwnerWatch(IHostApplicationLifetime lifetime, ILogger<OwnerWatch> logger) : BackgroundService
+{
+    public const string OwnerPidVariable = "CONTENTMAX_APPHOST_PID";
+
+    public static void AddTo(IServiceCollection services)
+    {
+        if (int.TryParse(Environment.GetEnvironmentVariable(OwnerPidVariable), out _)) services.AddHostedService<OwnerWatch>();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var owner = int.Parse(Environment.GetEnvironmentVariable(OwnerPidVariable)!);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            if (IsAlive(owner)) continue;
+            logger.LogWarning("The AppHost (pid {Pid}) is gone: stopping.", owner);
+            lifetime.StopApplication();
+            return;
+        }
+    }
+
+    public static bool IsAlive(int pid)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            // Alive, and not a zombie waiting to be reaped.
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z') is false;
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        }
+
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace ContentMax.IntegrationTests.AppHost;
+
+// The AppHost as a developer runs it: its own process, in a session of its own
+// (so a signal to its process group is what Ctrl+C in a terminal sends), with
+// the Aspire dashboard, local servers in a given data directory, and every
+// port free. Everything it starts carries a marker in its environment, so a
+// test can find whatever outlived it.
+public sealed class AppHostProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    public string Marker { get; } = Guid.NewGuid().ToString("n");
+    public int IngestionPort { get; } = FreePort();
+    public int DashboardPort { get; } = FreePort();
+    public IReadOnlyDictionary<string, int> ServerPorts { get; }
+
+    public AppHostProcess(string dataDirectory, params string[] extraSettings)
+    {
+        ServerPorts = new Dictionary<string, int>
+        {
+            ["Postgres"] = FreePort(), ["Redis"] = FreePort(), ["RabbitMq"] = FreePort(),
+            ["RabbitMqDistribution"] = FreePort(), ["Epmd"] = FreePort(),
+        };
+        var appHost = AppContext.BaseDirectory.Replace(Path.Combine("tests", "ContentMax.IntegrationTests"), "ContentMax.AppHost", StringComparison.Ordinal);
+        var start = new ProcessStartInfo("setsid", ["dotnet", Path.Combine(appHost, "ContentMax.AppHost.dll")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = appHost,
+        };
+        List<string> settings =
+        [
+            "Infrastructure:Mode=local",
+            $"Infrastructure:DataDirectory={dataDirectory}",
+            .. ServerPorts.Select(p => $"Infrastructure:Ports:{p.Key}={p.Value}"),
+            $"Services:ingestion:Port={IngestionPort}",
+            $"Services:aggregation:Port={FreePort()}",
+            $"Services:health-probe:Port={FreePort()}",
+            $"Services:dashboard:Port={DashboardPort}",
+            .. extraSettings,
+        ];
+        foreach (var setting in settings) start.ArgumentList.Add("--" + setting);
+        start.Environment["CONTENTMAX_TEST_MARKER"] = Marker;
+        start.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["ASPNETCORE_URLS"] = $"http://localhost:{FreePort()}";
+        start.Environment["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = $"http://localhost:{FreePort()}";
+        start.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://localhost:{FreePort()}";
+        start.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("ConnectionStrings__", StringComparison.Ordinal)).ToList()) start.Environment.Remove(key);
+
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public int Pid => _process.Id;
+
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    // Until ingestion and the dashboard both answer /health.
+    public async Task WaitUntilUpAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new Xunit.Sdk.XunitException($"The AppHost exited with {_process.ExitCode}:\n{Output}");
+            if (await IsHealthyAsync(http, IngestionPort) && await IsHealthyAsync(http, DashboardPort)) return;
+            await Task.Delay(500);
+        }
+
+        throw new TimeoutException($"Not up after {timeout}:\n{Output}");
+    }
+
+    private static async Task<bool> IsHealthyAsync(HttpClient http, int port)
+    {
+        try
+        {
+            return (await http.GetAsync($"http://127.0.0.1:{port}/health")).StatusCode == HttpStatusCode.OK;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    // What Ctrl+C in its terminal does: SIGINT to the whole process group.
+    public void Interrupt() => Signal("-INT", $"-{_process.Id}");
+
+    public void KillHard() => Signal("-KILL", _process.Id.ToString());
+
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    // Every process still running that this AppHost started, directly or not.
+    public IReadOnlyList<string> Leftovers()
+    {
+        var left = new List<string>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == Environment.ProcessId) continue;
+            try
+            {
+                var environ = File.ReadAllText(Path.Combine(dir, "environ"));
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                if (stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z')) continue;
+                if (environ.Contains($"CONTENTMAX_TEST_MARKER={Marker}", StringComparison.Ordinal)
+                    || environ.Contains($"CONTENTMAX_APPHOST_PID={_process.Id}\0", StringComparison.Ordinal))
+                {
+                    left.Add($"{pid} {File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ')}");
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Gone meanwhile.
+            }
+        }
+
+        return left;
+    }
+
+    // Waits until nothing of it runs and none of its ports is held.
+    public async Task<(IReadOnlyList<string> Processes, IReadOnlyList<string> Ports)> WaitForNothingLeftAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var processes = Leftovers();
+            var ports = ServerPorts.Where(p => !IsFree(p.Value)).Select(p => $"{p.Key} {p.Value}")
+                .Concat(new[] { IngestionPort, DashboardPort }.Where(p => !IsFree(p)).Select(p => $"service {p}")).ToList();
+            if ((processes.Count == 0 && ports.Count == 0) || DateTime.UtcNow > deadline) return (processes, ports);
+            await Task.Delay(500);
+        }
+    }
+
+    public bool Listens(string server) => !IsFree(ServerPorts[server]);
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static void Signal(string signal, string target)
+    {
+        using var kill = Process.Start("kill", [signal, "--", target])!;
+        kill.WaitForExit();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited) KillHard();
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,91 @@
+using ContentMax.Aggregation.Alerting;
+using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ErrorTracking;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Sentry.Extensibility;
+
+namespace ContentMax.UnitTests;
+
+// A background service outlives whatever its work throws: it logs, backs
+// off and goes on, rather than ending (and with it, by default, the host).
+public class BackgroundServicesSurviveTests
+{
+    [Fact]
+    public async Task AlertNotifier_WhoseSettingsTurnInvalid_KeepsRunning_AndRecoversWhenTheyAreFixed()
+    {
+        var settings = new FlakyOptions<AlertingOptions>(new AlertingOptions { DeliveryPollInterval = TimeSpan.FromMilliseconds(100) }) { FailuresLeft = 2 };
+        var logger = new ListLogger<AlertNotifier>();
+        await using var nowhere = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Timeout=1");
+        using var notifier = new AlertNotifier(nowhere, settings, TimeProvider.System, new TestMeterFactory(),
+            new ErrorReporter(HubAdapter.Instance, new HttpContextAccessor(), new SensitiveDataRedactor([]), TimeProvider.System), logger);
+
+        await notifier.StartAsync(CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(5));
+
+        Assert.False(notifier.ExecuteTask!.IsCompleted, $"the notifier stopped: {notifier.ExecuteTask.Exception}");
+        Assert.Contains(logger.Messages, m => m.Contains("alert-notifier failed (OptionsValidationException", StringComparison.Ordinal));
+        // Once the settings are valid again it goes on to the database (which is away here, and that too is survived).
+        Assert.Contains(logger.Messages, m => m.Contains("alert-notifier failed (Npgsql", StringComparison.Ordinal) || m.Contains("alert-notifier failed (SocketException", StringComparison.Ordinal));
+        await notifier.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task BackgroundLoop_BacksOffAfterFailures_AndResetsOnSuccess()
+    {
+        var rounds = new List<DateTimeOffset>();
+        var outcomes = new Queue<bool>([false, false, true, true]);
+        var logger = new ListLogger<BackgroundServicesSurviveTests>();
+        using var stop = new CancellationTokenSource();
+
+        await BackgroundLoop.RunAsync("test-loop", _ =>
+        {
+            rounds.Add(DateTimeOffset.UtcNow);
+            if (outcomes.Count == 0)
+            {
+                stop.Cancel();
+                return Task.FromResult(TimeSpan.Zero);
+            }
+
+            return outcomes.Dequeue() ? Task.FromResult(TimeSpan.Zero) : throw new ArgumentException("a bug");
+        }, logger, null, TimeProvider.System, stop.Token);
+
+        Assert.Equal(5, rounds.Count);
+        Assert.InRange((rounds[1] - rounds[0]).TotalSeconds, 0.9, 1.9);
+        Assert.InRange((rounds[2] - rounds[1]).TotalSeconds, 1.9, 2.9);
+        Assert.InRange((rounds[4] - rounds[3]).TotalSeconds, 0, 0.5);
+        Assert.Equal(2, logger.Messages.Count(m => m.Contains("test-loop failed (ArgumentException: a bug)", StringComparison.Ordinal)));
+    }
+
+    private sealed class FlakyOptions<T>(T value) : IOptionsMonitor<T>
+    {
+        private int _reads;
+
+        public int FailuresLeft { get; set; }
+
+        // The first read (the Enabled check at start) succeeds; the next FailuresLeft fail as a bad reload would.
+        public T CurrentValue => Interlocked.Increment(ref _reads) > 1 && FailuresLeft-- > 0
+            ? throw new OptionsValidationException("Alerting", typeof(T), ["Alerting:Receivers entry needs an absolute http(s) Url."])
+            : value;
+
+        public T Get(string? name) => CurrentValue;
+
+        public IDisposable? OnChange(Action<T, string?> listener) => null;
+    }
+
+    private sealed class ListLogger<T> : ILogger<T>
+    {
+        public List<string> Messages { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (Messages) Messages.Add(formatter(state, exception));
+        }
+    }
+}
