@@ -9,7 +9,24 @@ namespace ContentMax.AppHost;
 public sealed record ApiKeys(
     IResourceBuilder<ParameterResource> Ingest,
     IResourceBuilder<ParameterResource> Read,
-    IResourceBuilder<ParameterResource> Admin);
+    IResourceBuilder<ParameterResource> Admin)
+{
+    public IResourceBuilder<ParameterResource> For(string role) => role switch
+    {
+        ApiRoles.Ingest => Ingest,
+        ApiRoles.Read => Read,
+        ApiRoles.Admin => Admin,
+        _ => throw new ArgumentOutOfRangeException(nameof(role), role, "ingest, read or admin"),
+    };
+}
+
+// The roles a key can have, as the services name them (ContentMax.ServiceDefaults.ApiRoles).
+public static class ApiRoles
+{
+    public const string Ingest = "ingest";
+    public const string Read = "read";
+    public const string Admin = "admin";
+}
 
 public static class ApiKeyExtensions
 {
@@ -18,16 +35,30 @@ public static class ApiKeyExtensions
         builder.AddApiKey("read-api-key", "dev-read-key"),
         builder.AddApiKey("admin-api-key", "dev-admin-key"));
 
-    // Hands the keys to a service as ApiKeys__Ingest / __Read / __Admin, with the
-    // AppHost's ApiKeys section (named, hashed keys under ApiKeys:Keys, and
-    // ApiKeys:KeysFile) and RateLimits section.
-    public static IResourceBuilder<ProjectResource> WithApiKeys(this IResourceBuilder<ProjectResource> resource, ApiKeys keys) =>
-        resource
-            .WithForwardedSettings("ApiKeys")
-            .WithForwardedSettings("RateLimits")
-            .WithEnvironment("ApiKeys__Ingest", keys.Ingest)
-            .WithEnvironment("ApiKeys__Read", keys.Read)
-            .WithEnvironment("ApiKeys__Admin", keys.Admin);
+    // Hands a service what it needs to check keys, and no key itself: each role's
+    // key as its SHA-256 under ApiKeys:Keys:<role> (a named key with that role),
+    // so a service recognises every key (and answers a key of the wrong role
+    // 403, not 401) without holding one. The AppHost's ApiKeys section (more
+    // named, hashed keys, ApiKeys:KeysFile) and RateLimits section go along.
+    public static IResourceBuilder<ProjectResource> WithApiKeys(this IResourceBuilder<ProjectResource> resource, ApiKeys keys)
+    {
+        string[] roles = [ApiRoles.Ingest, ApiRoles.Read, ApiRoles.Admin];
+        resource.WithForwardedSettings("ApiKeys").WithForwardedSettings("RateLimits");
+        return resource.WithEnvironment(async context =>
+        {
+            foreach (var role in roles)
+            {
+                var key = await keys.For(role).Resource.GetValueAsync(context.CancellationToken) ?? "";
+                context.EnvironmentVariables[$"ApiKeys__Keys__{role}__Role"] = role;
+                context.EnvironmentVariables[$"ApiKeys__Keys__{role}__Hash"] =
+                    Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
+            }
+        });
+    }
+
+    // A key a service sends (the dashboard calls the read APIs with the read key).
+    public static IResourceBuilder<ProjectResource> WithPlainApiKey(this IResourceBuilder<ProjectResource> resource, ApiKeys keys, string role) =>
+        resource.WithEnvironment($"ApiKeys__{char.ToUpperInvariant(role[0])}{role[1..]}", keys.For(role));
 
     private static IResourceBuilder<ParameterResource> AddApiKey(this IDistributedApplicationBuilder builder, string name, string devDefault)
     {

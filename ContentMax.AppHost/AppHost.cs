@@ -48,6 +48,7 @@ var dashboard = builder.AddProject<Projects.ContentMax_Dashboard>("dashboard")
     .WithServicePort(ServicePortExtensions.DashboardDefaultPort)
     .WithReference(aggregation).WaitFor(aggregation)
     .WithApiKeys(apiKeys)
+    .WithPlainApiKey(apiKeys, ApiRoles.Read)
     .WithForwardedSettings("Dashboard")
     .WithMonitoringTools();
 

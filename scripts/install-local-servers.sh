@@ -5,15 +5,18 @@
 # --with-node, Node.js and npm, which the dashboard's build uses to bundle its
 # browser monitoring scripts; --only-node installs just those (the dashboard's
 # build runs that itself when they are missing); --with-prometheus, Prometheus,
-# which the remote write integration test runs as a scraper and sender.
+# which the remote write integration test runs as a scraper and sender;
+# --with-alertmanager, Prometheus's Alertmanager, which the alerting tests
+# deliver alerts into.
 # Debian/Ubuntu only. Idempotent: installs only what is missing, and never
 # starts the distribution's own system services.
-#   scripts/install-local-servers.sh [--with-browser] [--with-node | --only-node] [--with-prometheus]
+#   scripts/install-local-servers.sh [--with-browser] [--with-node | --only-node] [--with-prometheus] [--with-alertmanager]
 set -euo pipefail
 
 with_browser=0
 with_node=0
 with_prometheus=0
+with_alertmanager=0
 servers=1
 for arg in "$@"; do
   case "$arg" in
@@ -21,6 +24,7 @@ for arg in "$@"; do
     --with-node) with_node=1 ;;
     --only-node) with_node=1; servers=0 ;;
     --with-prometheus) with_prometheus=1 ;;
+    --with-alertmanager) with_alertmanager=1 ;;
     *) echo "install-local-servers: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -36,6 +40,9 @@ if [ "$with_browser" = 1 ]; then
 fi
 if [ "$with_prometheus" = 1 ]; then
   [ -x /usr/bin/prometheus ] || need+=(prometheus)
+fi
+if [ "$with_alertmanager" = 1 ]; then
+  [ -x /usr/bin/prometheus-alertmanager ] || need+=(prometheus-alertmanager)
 fi
 if [ "$with_node" = 1 ]; then
   command -v node >/dev/null 2>&1 || need+=(nodejs)

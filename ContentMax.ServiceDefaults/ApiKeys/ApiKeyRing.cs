@@ -50,6 +50,16 @@ public sealed class ApiKeyRing : IDisposable
         return _byHash.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(hex, out var identity) ? identity : null;
     }
 
+    // A short fingerprint of a key (the start of its SHA-256): enough to tell
+    // whether the key a session signed in with is still the one in force under
+    // its name, nothing a key could be recovered from.
+    public static string Fingerprint(string presented) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(presented)))[..16];
+
+    // Whether a key of this name and fingerprint is still in force (not revoked, not rotated).
+    public bool Holds(string name, string fingerprint) =>
+        _entries.Any(e => e.Name == name && Convert.ToHexStringLower(e.Hash).StartsWith(fingerprint, StringComparison.Ordinal));
+
     // One identity per key hash: the first name configured for it, and every
     // role any entry with that hash gives it.
     private static FrozenDictionary<string, ApiKeyIdentity> Index(ApiKeyEntry[] entries) =>

@@ -8,13 +8,22 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace ContentMax.Dashboard;
 
-// Operators sign in with the read key; a session cookie keeps them in. The key
-// is checked on the server and never stored in the cookie or sent back to the
-// browser. The operator's id is an opaque hash prefix of the key, so analytics
-// can tell sessions apart without learning anything secret.
+// Operators sign in with a key that can read; a session cookie keeps them in.
+// The key is checked on the server and never stored in the cookie or sent back
+// to the browser. The cookie records which named key signed in and a short
+// fingerprint of it, and every request checks both against the key ring in
+// force: revoking or rotating that key ends its sessions at once. A session
+// also ends after Dashboard:SessionIdleTimeout without a request and, however
+// active, Dashboard:SessionLifetime after signing in. Sign-in attempts are
+// limited per client address. The operator's id is an opaque hash prefix of
+// the key, so analytics can tell sessions apart without learning anything secret.
 public static class OperatorSignIn
 {
     public const string SignInPath = "/signin";
+    public const string SignInPolicy = "signin";
+    public const string KeyNameClaim = "contentmax:key";
+    public const string KeyFingerprintClaim = "contentmax:key-fingerprint";
+    public const string SignedInAtClaim = "contentmax:signed-in-at";
 
     public static IHostApplicationBuilder AddOperatorSignIn(this IHostApplicationBuilder builder)
     {
@@ -32,11 +41,31 @@ public static class OperatorSignIn
                 options.Cookie.HttpOnly = true;
                 options.Cookie.SameSite = SameSiteMode.Strict;
                 options.Cookie.SecurePolicy = secure;
-                options.ExpireTimeSpan = TimeSpan.FromHours(12);
+                options.ExpireTimeSpan = builder.Configuration.GetValue("Dashboard:SessionIdleTimeout", TimeSpan.FromHours(2));
                 options.SlidingExpiration = true;
                 options.LoginPath = SignInPath;
                 options.LogoutPath = "/signout";
+                options.Events.OnValidatePrincipal = ValidateSessionAsync;
             });
+        var signInWindow = builder.Configuration.GetValue("Dashboard:SignInWindow", TimeSpan.FromMinutes(1));
+        builder.Services.AddRateLimiter(options =>
+        {
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.AddPolicy(SignInPolicy, context => System.Threading.RateLimiting.RateLimitPartition.GetFixedWindowLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new System.Threading.RateLimiting.FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = builder.Configuration.GetValue("Dashboard:SignInAttemptsPerMinute", 10),
+                    Window = signInWindow,
+                    QueueLimit = 0,
+                }));
+            options.OnRejected = async (context, cancellationToken) =>
+            {
+                context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(signInWindow.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                context.HttpContext.Response.ContentType = "text/plain; charset=utf-8";
+                await context.HttpContext.Response.WriteAsync("Too many sign-in attempts from this address. Try again shortly.", cancellationToken);
+            };
+        });
         // The sign-in and sign-out forms' antiforgery cookie follows the same rule.
         builder.Services.AddAntiforgery(options =>
         {
@@ -53,18 +82,23 @@ public static class OperatorSignIn
     {
         app.MapPost(SignInPath, async (HttpContext context, ApiKeyRing keys, [FromForm] string? key, [FromForm] string? returnUrl) =>
         {
-            if (string.IsNullOrWhiteSpace(key) || !keys.RolesFor(key.Trim()).Contains(ApiRoles.Read))
+            var found = string.IsNullOrWhiteSpace(key) ? null : keys.Find(key.Trim());
+            if (found is null || !found.Roles.Contains(ApiRoles.Read))
             {
                 return Results.LocalRedirect($"{SignInPath}?failed=1&returnUrl={Uri.EscapeDataString(SafeReturnUrl(returnUrl))}");
             }
 
-            var operatorId = "op-" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes("contentmax-operator:" + key.Trim())))[..16].ToLowerInvariant();
+            var operatorId = "op-" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes("contentmax-operator:" + key!.Trim())))[..16].ToLowerInvariant();
             var identity = new ClaimsIdentity(
-                [new Claim(ClaimTypes.NameIdentifier, operatorId), new Claim(ClaimTypes.Name, "Operator"), new Claim(ClaimTypes.Role, ApiRoles.Read)],
+                [
+                    new Claim(ClaimTypes.NameIdentifier, operatorId), new Claim(ClaimTypes.Name, "Operator"), new Claim(ClaimTypes.Role, ApiRoles.Read),
+                    new Claim(KeyNameClaim, found.Name), new Claim(KeyFingerprintClaim, ApiKeyRing.Fingerprint(key.Trim())),
+                    new Claim(SignedInAtClaim, DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                ],
                 CookieAuthenticationDefaults.AuthenticationScheme);
             await context.SignInAsync(new ClaimsPrincipal(identity));
             return Results.LocalRedirect(SafeReturnUrl(returnUrl));
-        }).AllowAnonymous();
+        }).AllowAnonymous().RequireRateLimiting(SignInPolicy);
 
         app.MapPost("/signout", async (HttpContext context) =>
         {
@@ -73,6 +107,26 @@ public static class OperatorSignIn
         });
 
         return app;
+    }
+
+    // Every request: the session's key must still be in force under its name,
+    // and the session younger than its absolute lifetime.
+    private static async Task ValidateSessionAsync(CookieValidatePrincipalContext context)
+    {
+        var keys = context.HttpContext.RequestServices.GetRequiredService<ApiKeyRing>();
+        var lifetime = context.HttpContext.RequestServices.GetRequiredService<IConfiguration>()
+            .GetValue("Dashboard:SessionLifetime", TimeSpan.FromHours(12));
+        var principal = context.Principal;
+        var name = principal?.FindFirst(KeyNameClaim)?.Value;
+        var fingerprint = principal?.FindFirst(KeyFingerprintClaim)?.Value;
+        var signedInAt = long.TryParse(principal?.FindFirst(SignedInAtClaim)?.Value, out var seconds) ? DateTimeOffset.FromUnixTimeSeconds(seconds) : (DateTimeOffset?)null;
+        if (name is null || fingerprint is null || signedInAt is null
+            || !keys.Holds(name, fingerprint)
+            || DateTimeOffset.UtcNow - signedInAt.Value > lifetime)
+        {
+            context.RejectPrincipal();
+            await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        }
     }
 
     private static string SafeReturnUrl(string? returnUrl) =>

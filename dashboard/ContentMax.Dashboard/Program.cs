@@ -20,6 +20,7 @@ app.MapDefaultEndpoints();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
+app.UseRateLimiter();
 app.MapStaticAssets();
 app.MapOperatorSignIn();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

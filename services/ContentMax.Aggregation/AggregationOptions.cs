@@ -23,6 +23,20 @@ public sealed class AggregationOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
     public TimeSpan QueryCacheTtl { get; set; } = TimeSpan.FromSeconds(5);
 
+    // A metrics query (/api/metrics and below) is cancelled in Postgres after
+    // this long and answered 503 with Retry-After, rather than holding a
+    // connection and a core for as long as it takes.
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    // How many metrics queries run at once on a replica, and how many more may
+    // wait for a turn; beyond that a query is answered 503 with Retry-After.
+    [Range(1, 1000)]
+    public int MaxConcurrentQueries { get; set; } = 8;
+
+    [Range(0, 10_000)]
+    public int QueryQueueLimit { get; set; } = 32;
+
     // How often the shards of closed rollup buckets are merged into one row.
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan CompactionInterval { get; set; } = TimeSpan.FromMinutes(1);

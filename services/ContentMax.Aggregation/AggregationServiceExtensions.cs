@@ -41,6 +41,7 @@ public static class AggregationServiceExtensions
         builder.Services.AddSingleton<GroupCommit>();
         builder.Services.AddSingleton<MetricQueries>();
         builder.Services.AddSingleton<QueryCache>();
+        builder.Services.AddSingleton<QueryLimits>();
         return builder;
     }
 }

@@ -17,7 +17,7 @@ public static class HealthEndpoints
         group.MapGet("/", GetHealth).AllowAnonymous().WithName("GetHealth")
             .WithSummary("The system's health from the latest probe results; 503 when unhealthy. details=true needs the read key.");
         group.MapGet("/history", GetHistoryAsync).RequireAuthorization(ApiRoles.Read).WithName("GetHealthHistory")
-            .WithSummary("Status changes of every check in a period, and uptime per check.");
+            .WithSummary("Status changes of every check in a period, newest first and paginated (limit, cursor), and uptime per check.");
         return app;
     }
 
@@ -33,8 +33,11 @@ public static class HealthEndpoints
         string Version,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SortedDictionary<string, CheckDetails>? Details);
 
+    public const int DefaultHistoryLimit = 200;
+    public const int MaxHistoryLimit = 1000;
+
     public sealed record HistoryResponse(string Period, DateTimeOffset From, DateTimeOffset To, List<HealthHistoryStore.Transition> Transitions,
-        SortedDictionary<string, double> Uptime);
+        SortedDictionary<string, double> Uptime, string? NextCursor);
 
     // Reads only HealthState: no dependency is touched while answering.
     internal static Results<JsonHttpResult<HealthResponse>, ChallengeHttpResult, ForbidHttpResult> GetHealth(
@@ -69,21 +72,29 @@ public static class HealthEndpoints
     }
 
     internal static async Task<Results<Ok<HistoryResponse>, ValidationProblem, ProblemHttpResult>> GetHistoryAsync(
-        HealthHistoryStore history, HealthState state, TimeProvider time, ILogger<HealthHistoryStore> logger, CancellationToken cancellationToken,
-        string? period = null)
+        HealthHistoryStore history, TimeProvider time, ILogger<HealthHistoryStore> logger, CancellationToken cancellationToken,
+        string? period = null, string? limit = null, string? cursor = null)
     {
-        if (!Period.TryParse(period, out var window, out var error))
+        var errors = new Dictionary<string, string[]>();
+        if (!Period.TryParse(period, out var window, out var error)) errors["period"] = [error];
+        var take = DefaultHistoryLimit;
+        if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out take)
+            || take < 1 || take > MaxHistoryLimit))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["period"] = [error] }, title: "The query is not valid.");
+            errors["limit"] = [$"must be a whole number from 1 to {MaxHistoryLimit}"];
         }
+
+        HistoryCursor? after = null;
+        if (cursor is not null && !HistoryCursor.TryDecode(cursor, out after)) errors["cursor"] = ["is not a cursor this API returned"];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The query is not valid.");
 
         var to = time.GetUtcNow();
         var from = to - window;
-        List<HealthHistoryStore.Transition> transitions;
-        Dictionary<string, string> before;
         try
         {
-            (transitions, before) = await history.ReadAsync(from, to, cancellationToken);
+            var (transitions, next) = await history.ReadPageAsync(from, to, take, after, cancellationToken);
+            var uptime = await history.UptimeAsync(from, to, cancellationToken);
+            return TypedResults.Ok(new HistoryResponse(period ?? Period.Default, from, to, transitions, uptime, next?.Encode()));
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
@@ -92,16 +103,5 @@ public static class HealthEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The health history is unavailable.",
                 detail: "The database that stores it cannot be reached; /api/health still answers.");
         }
-
-        var names = state.All.Select(s => s.Name).Concat(transitions.Select(t => t.Check)).Distinct(StringComparer.Ordinal);
-        var uptime = new SortedDictionary<string, double>(StringComparer.Ordinal);
-        foreach (var name in names)
-        {
-            var percent = HealthStatusRules.UptimePercent(before.GetValueOrDefault(name),
-                transitions.Where(t => t.Check == name).Select(t => (t.ChangedAt, t.Status)), from, to);
-            if (percent is { } p) uptime[name] = Math.Round(p, 3);
-        }
-
-        return TypedResults.Ok(new HistoryResponse(period ?? Period.Default, from, to, transitions, uptime));
     }
 }

@@ -116,40 +116,111 @@ public sealed class HealthHistoryStore(NpgsqlDataSource dataSource, ILogger<Heal
 
     public sealed record Transition(string Check, string Group, string PreviousStatus, string Status, DateTimeOffset ChangedAt, string? Error);
 
-    // Transitions in [from, to), plus each check's last status before `from`.
-    public async Task<(List<Transition> Transitions, Dictionary<string, string> Before)> ReadAsync(
-        DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    // One page of the transitions in [from, to), newest first, and the cursor of
+    // the next page (null on the last one).
+    public async Task<(List<Transition> Transitions, HistoryCursor? Next)> ReadPageAsync(
+        DateTimeOffset from, DateTimeOffset to, int limit, HistoryCursor? after, CancellationToken cancellationToken)
     {
-        var transitions = new List<Transition>();
-        await using (var command = dataSource.CreateCommand("""
-            SELECT check_name, check_group, previous_status, status, changed_at, error
-            FROM health_transitions WHERE changed_at >= $1 AND changed_at < $2 ORDER BY changed_at, id
-            """))
+        var transitions = new List<Transition>(limit);
+        HistoryCursor? next = null;
+        await using var command = dataSource.CreateCommand("""
+            SELECT check_name, check_group, previous_status, status, changed_at, error, id
+            FROM health_transitions
+            WHERE changed_at >= $1 AND changed_at < $2 AND ($3::timestamptz IS NULL OR (changed_at, id) < ($3, $4))
+            ORDER BY changed_at DESC, id DESC
+            LIMIT $5
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = from.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = to.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)after?.ChangedAt.UtcDateTime ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = after?.Id ?? 0L });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit + 1 });
+        long lastId = 0;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = from.UtcDateTime });
-            command.Parameters.Add(new NpgsqlParameter { Value = to.UtcDateTime });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            if (transitions.Count == limit)
             {
-                transitions.Add(new Transition(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-                    new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc)), reader.IsDBNull(5) ? null : reader.GetString(5)));
+                // One more row than asked for: there is a next page, after the last one returned.
+                next = new HistoryCursor(transitions[^1].ChangedAt, lastId);
+                break;
             }
+
+            transitions.Add(new Transition(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc)), reader.IsDBNull(5) ? null : reader.GetString(5)));
+            lastId = reader.GetInt64(6);
         }
 
-        var before = new Dictionary<string, string>(StringComparer.Ordinal);
-        await using (var command = dataSource.CreateCommand("""
-            SELECT DISTINCT ON (check_name) check_name, status FROM health_transitions
-            WHERE changed_at < $1 ORDER BY check_name, changed_at DESC, id DESC
-            """))
+        return (transitions, next);
+    }
+
+    // Per check, the share of [from, to) it was healthy, of the time its status
+    // was known, computed in Postgres: however often a check flapped, no
+    // transition list is loaded for it. The status before `from` counts from `from`.
+    public async Task<SortedDictionary<string, double>> UptimeAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            WITH starts AS (
+                SELECT DISTINCT ON (check_name) check_name, $1::timestamptz AS at, status, 0::bigint AS id
+                FROM health_transitions WHERE changed_at < $1
+                ORDER BY check_name, changed_at DESC, id DESC
+            ),
+            segments AS (
+                SELECT check_name, at, status, id FROM starts
+                UNION ALL
+                SELECT check_name, changed_at, status, id FROM health_transitions WHERE changed_at >= $1 AND changed_at < $2
+            ),
+            spans AS (
+                SELECT check_name, status,
+                       extract(epoch FROM coalesce(lead(at) OVER (PARTITION BY check_name ORDER BY at, id), $2::timestamptz) - at) AS seconds
+                FROM segments
+            )
+            SELECT check_name,
+                   100 * sum(seconds) FILTER (WHERE status = $3) / nullif(sum(seconds) FILTER (WHERE status <> $4), 0)
+            FROM spans GROUP BY check_name
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = from.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = to.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = HealthStatus.Healthy });
+        command.Parameters.Add(new NpgsqlParameter { Value = HealthStatus.Unknown });
+        var uptime = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = from.UtcDateTime });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                before[reader.GetString(0)] = reader.GetString(1);
-            }
+            if (!reader.IsDBNull(1)) uptime[reader.GetString(0)] = Math.Round(Convert.ToDouble(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture), 3);
         }
 
-        return (transitions, before);
+        return uptime;
+    }
+
+    // Deletes the transitions older than the retention; returns how many.
+    public async Task<int> TrimAsync(TimeSpan retention, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("DELETE FROM health_transitions WHERE changed_at < now() - $1::interval");
+        command.Parameters.Add(new NpgsqlParameter { Value = retention });
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
+
+// Where a page of the history ended: the last transition's time and id, opaque to callers.
+public sealed record HistoryCursor(DateTimeOffset ChangedAt, long Id)
+{
+    public string Encode() => Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes($"{ChangedAt.UtcTicks}:{Id}"));
+
+    public static bool TryDecode(string text, out HistoryCursor? cursor)
+    {
+        cursor = null;
+        try
+        {
+            var parts = System.Text.Encoding.ASCII.GetString(Convert.FromBase64String(text)).Split(':');
+            if (parts.Length != 2 || !long.TryParse(parts[0], out var ticks) || !long.TryParse(parts[1], out var id)
+                || ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks) return false;
+            cursor = new HistoryCursor(new DateTimeOffset(ticks, TimeSpan.Zero), id);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
     }
 }

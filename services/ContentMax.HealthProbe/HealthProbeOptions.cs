@@ -15,6 +15,14 @@ public sealed partial class HealthProbeOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    // How long status changes (health_transitions) are kept, and how often
+    // older ones are deleted.
+    [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
+    public TimeSpan HistoryRetention { get; set; } = TimeSpan.FromDays(90);
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan HistoryTrimInterval { get; set; } = TimeSpan.FromHours(1);
+
     // The services whose /health is checked, by their service-discovery names.
     public string[] Services { get; set; } = ["ingestion", "aggregation", "dashboard"];
 

@@ -41,6 +41,7 @@ public static class HealthProbeServiceExtensions
         builder.Services.AddSingleton<HealthHistoryStore>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HealthHistoryStore>());
         builder.Services.AddHostedService<HealthProber>();
+        builder.Services.AddHostedService<HealthHistoryRetention>();
 
         // This service's own /health says whether the process runs, not whether
         // what it probes is up: that is /api/health's job. Otherwise stopping

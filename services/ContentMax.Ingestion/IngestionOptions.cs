@@ -35,6 +35,9 @@ public sealed class IngestionOptions
     [Range(1000, 10_000_000)]
     public int MaxPendingMetrics { get; set; } = 200_000;
 
+    // Distinct metric names and tag combinations per ingest key and hour (CardinalityGuard).
+    public CardinalityOptions Cardinality { get; set; } = new();
+
     // How long a request waits for the broker before answering 503.
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);

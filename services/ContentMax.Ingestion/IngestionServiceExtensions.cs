@@ -15,6 +15,7 @@ public static class IngestionServiceExtensions
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<MetricBatcher>();
+        builder.Services.AddSingleton<CardinalityGuard>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MetricBatcher>());
 
         builder.Services.AddCors();

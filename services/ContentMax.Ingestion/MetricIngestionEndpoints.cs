@@ -34,6 +34,7 @@ public static class MetricIngestionEndpoints
     internal static async Task<Results<IngestAcceptedResult, ValidationProblem, ProblemHttpResult>> IngestAsync(
         HttpRequest request,
         MetricBatcher batcher,
+        CardinalityGuard cardinality,
         IOptions<IngestionOptions> options,
         TimeProvider time,
         CancellationToken cancellationToken)
@@ -83,6 +84,11 @@ public static class MetricIngestionEndpoints
             if (await request.HttpContext.CheckRateLimitAsync(RateLimitKind.Metrics, parsed.Points.Length) is { } limited)
             {
                 return limited;
+            }
+
+            if (cardinality.Check(request.HttpContext, parsed.Points) is { } tooMany)
+            {
+                return tooMany;
             }
 
             try

@@ -93,8 +93,7 @@ public class AlertingTests(AppHostFixture fixture, Xunit.Abstractions.ITestOutpu
     [Fact]
     public async Task AnSloThatCannotBeCounted_GivesUpAlone_AndOtherRulesStillFire()
     {
-        await using var connection = new Npgsql.NpgsqlConnection(await fixture.ConnectionStringAsync("metricsdb"));
-        await connection.OpenAsync();
+        await using var connection = await fixture.OpenDatabaseAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         await using (var lockTable = new Npgsql.NpgsqlCommand("LOCK TABLE slo_minutes IN EXCLUSIVE MODE", connection, transaction))
         {
@@ -118,6 +117,67 @@ public class AlertingTests(AppHostFixture fixture, Xunit.Abstractions.ITestOutpu
         await Eventually.UntilAsync(() => _reader.GetFromJsonAsync<JsonObject>("/api/alerts")!,
             b => b!["alerts"]!.AsArray().Where(a => a!["slo"] is not null).All(a => a!["error"] is null),
             Patience, b => $"an SLO burn rule still shows an error: {b}");
+    }
+
+    // A tagged rule over more values than ExactLimit (1000 here) reads a sketch
+    // built in SQL, not every raw value; its p95 stays within the sketch's error.
+    [Fact]
+    public async Task ATaggedRuleOverManyValues_IsJudgedFromASketch_WithinOnePercent()
+    {
+        var id = NewId("tagged-sketch");
+        var metric = MetricsApi.UniqueName();
+        var values = Enumerable.Range(1, 1500).Select(i => Math.Round(Math.Exp(i / 300.0), 3)).ToArray();
+        var rule = ThresholdRule(id, metric, window: "2m");
+        rule["select"] = new JsonObject { ["metric"] = metric, ["tags"] = new JsonObject { ["route"] = "/big" } };
+        rule["aggregate"] = "p95";
+        rule["threshold"] = 0;
+        await PutRuleAsync(rule);
+        foreach (var chunk in values.Chunk(500))
+        {
+            Assert.Equal(HttpStatusCode.Accepted,
+                (await _ingestion.PostAsync(chunk.Select(v => new { metric, value = v, tags = new { route = "/big" } }).Concat(
+                    chunk.Select(v => new { metric, value = v * 1000, tags = new { route = "/other" } })).ToArray())).StatusCode);
+        }
+
+        var exact = values.Order().ToArray()[(int)Math.Ceiling(0.95 * values.Length) - 1];
+        var firing = await Eventually.UntilAsync(() => AlertAsync(id),
+            a => a["state"]!.GetValue<string>() == "firing" && a["value"] is not null && Math.Abs(a["value"]!.GetValue<double>() - exact) / exact < 0.05,
+            Patience, a => $"alert {id}: {a} (exact p95 {exact})", TimeSpan.FromMilliseconds(250));
+        Assert.InRange(firing["value"]!.GetValue<double>(), exact * 0.99, exact * 1.01);
+    }
+
+    // Delivered into a real Alertmanager (POST /api/v2/alerts): it shows the
+    // alert with its labels while it fires (re-sent, so Alertmanager keeps it),
+    // and no longer once it resolves.
+    [Fact]
+    public async Task AFiringRule_ShowsInARealAlertmanager_WithItsLabels_ThenResolves()
+    {
+        var id = NewId("am");
+        var metric = MetricsApi.UniqueName();
+        await PutRuleAsync(ThresholdRule(id, metric, new JsonObject { ["team"] = "tests", ["route"] = "alertmanager" }, window: "15s"));
+        Assert.Equal(HttpStatusCode.Accepted, (await _ingestion.PostAsync(new { metric, value = 500 })).StatusCode);
+        using var alertmanager = new HttpClient { BaseAddress = fixture.Alertmanager.BaseUrl };
+
+        async Task<JsonObject?> InAlertmanagerAsync() =>
+            (await alertmanager.GetFromJsonAsync<JsonArray>("/api/v2/alerts"))!
+                .Select(a => a!.AsObject()).FirstOrDefault(a => a["labels"]!["alertname"]?.GetValue<string>() == id);
+
+        var shown = await Eventually.UntilAsync<JsonObject?>(() => InAlertmanagerAsync(), a => a is not null, Patience,
+            _ => $"alert {id} never reached Alertmanager:\n{fixture.Alertmanager.RecentLog}", TimeSpan.FromMilliseconds(500));
+        Assert.Equal("critical", shown!["labels"]!["severity"]!.GetValue<string>());
+        Assert.Equal("tests", shown["labels"]!["team"]!.GetValue<string>());
+        Assert.Equal("alertmanager", shown["labels"]!["route"]!.GetValue<string>());
+        Assert.Equal("active", shown["status"]!["state"]!.GetValue<string>());
+        Assert.Contains("runbook", shown["annotations"]!["runbook_url"]!.GetValue<string>());
+
+        // Re-sent while it fires: Alertmanager's updatedAt moves on.
+        var first = shown["updatedAt"]!.GetValue<DateTimeOffset>();
+        await Eventually.UntilAsync<JsonObject?>(() => InAlertmanagerAsync(), a => a is not null && a["updatedAt"]!.GetValue<DateTimeOffset>() > first, TimeSpan.FromSeconds(20),
+            a => $"not re-sent: {a}", TimeSpan.FromMilliseconds(500));
+
+        // The point leaves the 15 s window, the rule resolves, and Alertmanager no longer lists it as active.
+        await WaitForStateAsync(id, "resolved");
+        await Eventually.UntilAsync<JsonObject?>(() => InAlertmanagerAsync(), a => a is null, Patience, a => $"still in Alertmanager: {a}", TimeSpan.FromMilliseconds(500));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using ContentMax.ServiceDefaults;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ContentMax.IntegrationTests;
 
@@ -19,6 +20,51 @@ public class ApiKeyTests(AppHostFixture fixture)
         var response = service == "ingestion" ? await client.PostAsync("/api/metrics", OneMetric()) : await client.GetAsync("/api/metrics");
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         await response.ProblemAsync();
+    }
+
+    // Each service is handed what it needs to check keys: their SHA-256 hashes,
+    // never the keys. Only the dashboard holds a key itself (the read key, which
+    // it sends to the APIs). No service holds the admin key, nor the ingest key
+    // (which only self-monitoring, off here, would hand them).
+    // Datadog's key and the webhook receivers' URLs and headers travel as
+    // secret parameters.
+    [Theory]
+    [InlineData("ingestion")]
+    [InlineData("aggregation")]
+    [InlineData("health-probe")]
+    [InlineData("dashboard")]
+    public async Task EachService_GetsHashesNotKeys_AndNoAdminKey(string service)
+    {
+        string[] roles = ["admin", "ingest", "read"];
+        var model = fixture.App.Services.GetRequiredService<DistributedApplicationModel>();
+        var resource = model.Resources.OfType<ProjectResource>().Single(r => r.Name == service);
+#pragma warning disable CS0618 // The resolved environment, as the service is started with it; the replacement builder needs more set-up for the same answer.
+        var environment = await resource.GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Run);
+#pragma warning restore CS0618
+
+        Assert.DoesNotContain(environment, e => e.Value == AppHostFixture.AdminKey);
+        // The dashboard's pages send their web vitals with an ingest key: that one is public by design.
+        Assert.DoesNotContain(environment, e => e.Value == AppHostFixture.IngestKey && e.Key != "Dashboard__BrowserMetrics__Key");
+        Assert.Equal(service == "dashboard", environment.Any(e => e.Value == AppHostFixture.ReadKey));
+        Assert.DoesNotContain(environment.Keys, k => k is "ApiKeys__Ingest" or "ApiKeys__Admin");
+        foreach (var role in roles)
+        {
+            Assert.Equal(role, environment[$"ApiKeys__Keys__{role}__Role"]);
+            var key = role switch { "ingest" => AppHostFixture.IngestKey, "read" => AppHostFixture.ReadKey, _ => AppHostFixture.AdminKey };
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(key))), environment[$"ApiKeys__Keys__{role}__Hash"]);
+        }
+    }
+
+    [Fact]
+    public void DatadogKey_AndReceiverUrlsAndHeaders_AreSecretParameters()
+    {
+        var model = fixture.App.Services.GetRequiredService<DistributedApplicationModel>();
+        var parameters = model.Resources.OfType<ParameterResource>().ToDictionary(p => p.Name);
+
+        Assert.True(parameters["datadog-apikey"].Secret);
+        Assert.True(parameters["alerting-receivers-1-url"].Secret);
+        Assert.True(parameters["alerting-receivers-2-headers-authorization"].Secret);
+        Assert.DoesNotContain(parameters.Values, p => p.Name.StartsWith("alerting-receivers-", StringComparison.Ordinal) && p.Name.EndsWith("-name", StringComparison.Ordinal));
     }
 
     [Fact]

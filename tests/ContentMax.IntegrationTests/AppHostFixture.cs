@@ -15,6 +15,9 @@ public sealed class AppHostFixture : IAsyncLifetime
     // A named ingest key, configured only by its hash, and one with low limits.
     public const string PartnerKey = "test-partner-key-5b0c";
     public const string ThrottledKey = "test-throttled-key-93ad";
+    public const string CardinalKey = "test-cardinal-key-7c21";
+    public const int CardinalNames = 3;
+    public const int CardinalSeries = 5;
     public const int ThrottledRequestsPerSecond = 5;
     public const int ThrottledMetricsPerSecond = 50;
 
@@ -40,6 +43,13 @@ public sealed class AppHostFixture : IAsyncLifetime
 
     // Webhook receivers for alert notifications, one path per format.
     public FakeWebhookReceiver Webhooks { get; private set; } = null!;
+
+    // A real Alertmanager (Debian's prometheus-alertmanager) that alerts labelled route=alertmanager are delivered into.
+    public PrometheusServer Alertmanager { get; private set; } = null!;
+
+    public const int MaxConcurrentQueries = 4;
+    public const int QueryQueueLimit = 6;
+
     public const string AlertmanagerToken = "Bearer alertmanager-test-token";
 
     // The secret in the Slack receiver's URL path, as a real Slack webhook has it.
@@ -50,6 +60,12 @@ public sealed class AppHostFixture : IAsyncLifetime
         Datadog = await FakeDatadogIntake.StartAsync();
         Sentry = await FakeSentryServer.StartAsync();
         PostHog = await FakePostHogServer.StartAsync();
+        Alertmanager = await PrometheusServer.StartAlertmanagerAsync("""
+            route:
+              receiver: nobody
+            receivers:
+              - name: nobody
+            """);
         Webhooks = await FakeWebhookReceiver.StartAsync();
         Directory.CreateDirectory(Path.GetDirectoryName(KeysFile)!);
         await WriteKeysFileAsync(("file-reader", ApiRoles.Read, FileKey));
@@ -58,6 +74,13 @@ public sealed class AppHostFixture : IAsyncLifetime
             .. LocalAppHostArgs.For(_dataDirectory, IngestKey, ReadKey, AdminKey),
             "ApiKeys:Keys:partner:Role=ingest",
             $"ApiKeys:Keys:partner:Hash={ApiKeyHash.HexOf(PartnerKey)}",
+            // A key with small cardinality limits (CardinalityTests); every other key may add names freely.
+            "ApiKeys:Keys:cardinal:Role=ingest",
+            $"ApiKeys:Keys:cardinal:Hash={ApiKeyHash.HexOf(CardinalKey)}",
+            "Ingestion:Cardinality:MaxNamesPerHour=100000",
+            "Ingestion:Cardinality:MaxSeriesPerNamePerHour=100000",
+            $"Ingestion:Cardinality:Keys:cardinal:MaxNamesPerHour={CardinalNames}",
+            $"Ingestion:Cardinality:Keys:cardinal:MaxSeriesPerNamePerHour={CardinalSeries}",
             "ApiKeys:Keys:throttled:Role=ingest",
             $"ApiKeys:Keys:throttled:Hash={ApiKeyHash.HexOf(ThrottledKey)}",
             $"RateLimits:Keys:throttled:RequestsPerSecond={ThrottledRequestsPerSecond}",
@@ -66,18 +89,27 @@ public sealed class AppHostFixture : IAsyncLifetime
             // The services' own API metrics would mix with the points the tests count;
             // SelfMonitoringTests run them on an AppHost of their own.
             "SelfMonitoring:Enabled=false",
+            // Every test sends from 127.0.0.1, and many send invalid keys on purpose.
+            "RateLimits:InvalidKeysPerMinute=100000",
+            "Dashboard:SignInAttemptsPerMinute=100000",
             $"Ingestion:AllowedOrigins:0={BrowserSnippetTests.SiteOrigin}", // the browser snippet tests' own site (CORS)
             $"Dashboard:BrowserMetrics:SampleRate={BrowserSnippetTests.DashboardSampleRate}", // see BrowserSnippetTests
             // Probe fast, so status changes show within a couple of seconds.
             "HealthProbe:Interval=00:00:01",
+            "HealthProbe:HistoryTrimInterval=2s", // HealthProbeTests watch old transitions go
             "HealthProbe:Timeout=00:00:02",
             "Dashboard:HealthRefresh=00:00:02",
             // Names with more than 1000 values in a period are answered from rollup sketches.
             "Aggregation:ExactLimit=1000",
+            // Query limits small enough for QueryBoundsTests to reach.
+            $"Aggregation:MaxConcurrentQueries={MaxConcurrentQueries}",
+            $"Aggregation:QueryQueueLimit={QueryQueueLimit}",
+            "Aggregation:QueryTimeout=10s",
             "Aggregation:CompactionInterval=00:00:02",
             $"Datadog:BaseUrl={Datadog.BaseUrl}",
             $"Datadog:ApiKey={FakeDatadogIntake.ApiKey}",
             "Datadog:PollInterval=00:00:00.200",
+            "Datadog:AuthFailurePause=2s",
             "Dashboard:MetricsRefresh=00:00:02",
             $"Sentry:Dsn={Sentry.Dsn}",
             $"Sentry:Environment={SentryEnvironment}",
@@ -98,7 +130,7 @@ public sealed class AppHostFixture : IAsyncLifetime
             "Alerting:Receivers:1:Format=slack",
             $"Alerting:Receivers:1:Url={Webhooks.BaseUrl}/slack/services/T0CONTENTMAX/{SlackToken}",
             "Alerting:Receivers:2:Name=alertmanager",
-            "Alerting:Receivers:2:Format=alertmanager",
+            "Alerting:Receivers:2:Format=alertmanager-webhook",
             $"Alerting:Receivers:2:Url={Webhooks.BaseUrl}/alertmanager",
             $"Alerting:Receivers:2:Headers:Authorization={AlertmanagerToken}",
             // Only alerts labelled route=flaky go here, and the tests make it fail first.
@@ -106,6 +138,12 @@ public sealed class AppHostFixture : IAsyncLifetime
             "Alerting:Receivers:3:Format=generic",
             $"Alerting:Receivers:3:Url={Webhooks.BaseUrl}/flaky",
             "Alerting:Receivers:3:Matchers:route=flaky",
+            // Alerts labelled route=alertmanager go into the real Alertmanager, re-sent every 2 s while firing.
+            "Alerting:Receivers:4:Name=alertmanager-api",
+            "Alerting:Receivers:4:Format=alertmanager-api",
+            $"Alerting:Receivers:4:Url={Alertmanager.BaseUrl}",
+            "Alerting:Receivers:4:Matchers:route=alertmanager",
+            "Alerting:AlertmanagerResendInterval=2s",
             // Server-side product events (the dashboard's feature_used) leave within half a second.
             "PostHog:FlushInterval=00:00:00.500",
             // Browser replays only for sessions with an error, so what arrives is deterministic.
@@ -146,6 +184,15 @@ public sealed class AppHostFixture : IAsyncLifetime
         return client;
     }
 
+    // A connection of its own to metricsdb, never from a pool: a pooled one may
+    // be left over from before a test restarted PostgreSQL.
+    public async Task<Npgsql.NpgsqlConnection> OpenDatabaseAsync()
+    {
+        var connection = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(await ConnectionStringAsync("metricsdb")) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
     public async Task<string> ConnectionStringAsync(string resource) =>
         await App.GetConnectionStringAsync(resource) ?? throw new InvalidOperationException($"No connection string for {resource}.");
 
@@ -157,6 +204,7 @@ public sealed class AppHostFixture : IAsyncLifetime
         await Sentry.DisposeAsync();
         await PostHog.DisposeAsync();
         await Webhooks.DisposeAsync();
+        await Alertmanager.DisposeAsync();
         try
         {
             Directory.Delete(Path.GetDirectoryName(KeysFile)!, recursive: true);

@@ -32,11 +32,11 @@ public sealed class BrowserSession : IAsyncDisposable
 
     // Opens path, which sends an anonymous browser to the sign-in page, signs in
     // with the read key and waits until path is shown.
-    public async Task SignInAsync(string baseUrl, string path = "/")
+    public async Task SignInAsync(string baseUrl, string path = "/", string key = AppHostFixture.ReadKey)
     {
         await Page.GotoAsync(baseUrl + path);
         await Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/signin"));
-        await Page.FillAsync("#key", AppHostFixture.ReadKey);
+        await Page.FillAsync("#key", key);
         await Page.ClickAsync("button[type=submit]");
         await Page.WaitForURLAsync(baseUrl + path);
     }

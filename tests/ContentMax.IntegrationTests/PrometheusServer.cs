@@ -5,12 +5,14 @@ using System.Net.Sockets;
 
 namespace ContentMax.IntegrationTests;
 
-// A real Prometheus as a child process: its own data directory and port, the
-// given configuration, stopped by its PID on dispose. Installed by
-// scripts/install-local-servers.sh --with-prometheus when missing.
+// A real Prometheus, or Alertmanager, as a child process: its own data
+// directory and port, the given configuration, stopped by its PID on dispose.
+// Installed by scripts/install-local-servers.sh --with-prometheus (or
+// --with-alertmanager) when missing.
 public sealed class PrometheusServer : IAsyncDisposable
 {
     public const string Executable = "/usr/bin/prometheus";
+    public const string AlertmanagerExecutable = "/usr/bin/prometheus-alertmanager";
 
     private readonly Process _process;
     private readonly string _directory;
@@ -28,27 +30,42 @@ public sealed class PrometheusServer : IAsyncDisposable
     // The last lines Prometheus logged, for failure messages.
     public string RecentLog => string.Join('\n', _log.TakeLast(30));
 
-    public static async Task<PrometheusServer> StartAsync(string configYaml)
-    {
-        EnsureInstalled();
-        var directory = Path.Combine(Path.GetTempPath(), "contentmax-prometheus-" + Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(directory);
-        var config = Path.Combine(directory, "prometheus.yml");
-        await File.WriteAllTextAsync(config, configYaml);
-        var port = FreePort();
-        var start = new ProcessStartInfo(Executable,
+    public static Task<PrometheusServer> StartAsync(string configYaml) =>
+        StartAsync(Executable, "--with-prometheus", "prometheus.yml", configYaml, (config, directory, port) =>
         [
             $"--config.file={config}",
             $"--storage.tsdb.path={Path.Combine(directory, "data")}",
             $"--web.listen-address=127.0.0.1:{port}",
             "--log.level=info",
-        ])
+        ]);
+
+    // Alertmanager on its own, without clustering (which would bind a port of its own).
+    public static Task<PrometheusServer> StartAlertmanagerAsync(string configYaml) =>
+        StartAsync(AlertmanagerExecutable, "--with-alertmanager", "alertmanager.yml", configYaml, (config, directory, port) =>
+        [
+            $"--config.file={config}",
+            $"--storage.path={Path.Combine(directory, "data")}",
+            $"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+            "--log.level=info",
+        ]);
+
+    private static async Task<PrometheusServer> StartAsync(string executable, string installFlag, string configName, string configYaml,
+        Func<string, string, int, string[]> arguments)
+    {
+        EnsureInstalled(executable, installFlag);
+        var directory = Path.Combine(Path.GetTempPath(), "contentmax-" + Path.GetFileName(executable) + "-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(directory);
+        var config = Path.Combine(directory, configName);
+        await File.WriteAllTextAsync(config, configYaml);
+        var port = LocalPorts.Free();
+        var start = new ProcessStartInfo(executable, arguments(config, directory, port))
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        var process = Process.Start(start) ?? throw new InvalidOperationException("prometheus did not start.");
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"{executable} did not start.");
         var server = new PrometheusServer(process, directory, new Uri($"http://127.0.0.1:{port}"));
         process.OutputDataReceived += (_, e) => server.Keep(e.Data);
         process.ErrorDataReceived += (_, e) => server.Keep(e.Data);
@@ -62,7 +79,7 @@ public sealed class PrometheusServer : IAsyncDisposable
             if (process.HasExited)
             {
                 await server.DisposeAsync();
-                throw new InvalidOperationException($"prometheus exited with {process.ExitCode}:\n{server.RecentLog}");
+                throw new InvalidOperationException($"{executable} exited with {process.ExitCode}:\n{server.RecentLog}");
             }
 
             try
@@ -77,7 +94,7 @@ public sealed class PrometheusServer : IAsyncDisposable
             if (DateTime.UtcNow > deadline)
             {
                 await server.DisposeAsync();
-                throw new TimeoutException($"prometheus was not ready within 30 s:\n{server.RecentLog}");
+                throw new TimeoutException($"{executable} was not ready within 30 s:\n{server.RecentLog}");
             }
 
             await Task.Delay(200);
@@ -119,22 +136,16 @@ public sealed class PrometheusServer : IAsyncDisposable
         while (_log.Count > 200) _log.TryDequeue(out _);
     }
 
-    private static void EnsureInstalled()
+    private static void EnsureInstalled(string executable, string installFlag)
     {
-        if (File.Exists(Executable)) return;
+        if (File.Exists(executable)) return;
         var script = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scripts", "install-local-servers.sh"));
-        using var install = Process.Start(new ProcessStartInfo("bash", [script, "--with-prometheus"]) { UseShellExecute = false })!;
+        using var install = Process.Start(new ProcessStartInfo("bash", [script, installFlag]) { UseShellExecute = false })!;
         install.WaitForExit();
-        if (!File.Exists(Executable))
+        if (!File.Exists(executable))
         {
-            throw new InvalidOperationException($"Prometheus is not installed and {script} --with-prometheus could not install it.");
+            throw new InvalidOperationException($"{executable} is not installed and {script} {installFlag} could not install it.");
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

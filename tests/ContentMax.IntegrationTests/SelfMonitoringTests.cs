@@ -22,6 +22,32 @@ public class SelfMonitoringTests(SelfMonitoringFixture fixture) : IAsyncLifetime
 
     public async Task DisposeAsync() => await _browser.DisposeAsync();
 
+    // Sign-in attempts from one address are limited (Dashboard:SignInAttemptsPerMinute
+    // per Dashboard:SignInWindow, 5 s here):
+    // past the limit the form is answered 429 with Retry-After, whatever it carries.
+    [Fact]
+    public async Task SignInAttempts_AreLimitedPerAddress()
+    {
+        using var dashboard = new HttpClient { BaseAddress = fixture.App.GetEndpoint("dashboard", "http") };
+        var statuses = new List<System.Net.HttpStatusCode>();
+        HttpResponseMessage? last = null;
+        for (var i = 0; i < SelfMonitoringFixture.SignInAttemptsPerMinute + 3; i++)
+        {
+            last?.Dispose();
+            last = await dashboard.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string> { ["key"] = $"guess-{i}" }));
+            statuses.Add(last.StatusCode);
+        }
+
+        Assert.Contains(System.Net.HttpStatusCode.TooManyRequests, statuses);
+        Assert.True(statuses.Count(s => s != System.Net.HttpStatusCode.TooManyRequests) <= SelfMonitoringFixture.SignInAttemptsPerMinute,
+            string.Join(", ", statuses));
+        Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, last!.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(5), last.Headers.RetryAfter?.Delta);
+        last.Dispose();
+        // The window passes (the other test here signs in too).
+        await Task.Delay(TimeSpan.FromSeconds(6));
+    }
+
     [Fact]
     public async Task ClickingAroundTheDashboard_FillsThePerformanceUsageAndErrorsTabs()
     {
@@ -107,6 +133,9 @@ public sealed class SelfMonitoringFixture : IAsyncLifetime
             .. LocalAppHostArgs.For(_dataDirectory, AppHostFixture.IngestKey, AppHostFixture.ReadKey, AppHostFixture.AdminKey),
             "Dashboard:MetricsRefresh=00:00:02",
             "Dashboard:HealthRefresh=00:00:02",
+            // Few enough for SignInAttempts_AreLimitedPerAddress to reach (the other test signs in once).
+            $"Dashboard:SignInAttemptsPerMinute={SignInAttemptsPerMinute}",
+            "Dashboard:SignInWindow=5s",
         ]);
         App = await builder.BuildAsync();
         using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(4));
@@ -116,6 +145,8 @@ public sealed class SelfMonitoringFixture : IAsyncLifetime
             await App.ResourceNotifications.WaitForResourceHealthyAsync(service, startup.Token);
         }
     }
+
+    public const int SignInAttemptsPerMinute = 4;
 
     public HttpClient Client(string service, string key)
     {

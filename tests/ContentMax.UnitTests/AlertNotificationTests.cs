@@ -56,10 +56,10 @@ public class AlertNotificationTests
     }
 
     [Fact]
-    public void Alertmanager_FollowsTheWebhookVersion4Shape()
+    public void AlertmanagerWebhook_FollowsTheWebhookVersion4Shape()
     {
-        var firing = NotificationFormats.Render("alertmanager", Alert(), "am");
-        var resolved = NotificationFormats.Render("alertmanager", Alert("resolved"), "am");
+        var firing = NotificationFormats.Render("alertmanager-webhook", Alert(), "am");
+        var resolved = NotificationFormats.Render("alertmanager-webhook", Alert("resolved"), "am");
 
         Assert.Equal("4", firing["version"]!.GetValue<string>());
         Assert.Equal("{}:{alertname=\"api-latency-p95\"}", firing["groupKey"]!.GetValue<string>());
@@ -71,6 +71,25 @@ public class AlertNotificationTests
         Assert.Equal(alert["fingerprint"]!.GetValue<string>(), resolved["alerts"]![0]!["fingerprint"]!.GetValue<string>());
         Assert.Equal("resolved", resolved["status"]!.GetValue<string>());
         Assert.Equal(Start.AddMinutes(20), DateTimeOffset.Parse(resolved["alerts"]![0]!["endsAt"]!.GetValue<string>()));
+    }
+
+    // What Alertmanager's POST /api/v2/alerts takes: an array of postable alerts.
+    [Fact]
+    public void AlertmanagerApi_PostsAlertsThatEndUnlessHeardOfAgain_AndEndAtTheirResolve()
+    {
+        var now = Start.AddMinutes(3);
+        var firing = Assert.Single(NotificationFormats.RenderAlertmanagerApi(Alert(), now))!;
+        var resolved = Assert.Single(NotificationFormats.RenderAlertmanagerApi(Alert("resolved"), now))!;
+
+        Assert.Equal("api-latency-p95", firing["labels"]!["alertname"]!.GetValue<string>());
+        Assert.Equal(Start, DateTimeOffset.Parse(firing["startsAt"]!.GetValue<string>()));
+        Assert.Equal(now + NotificationFormats.AlertmanagerHold, DateTimeOffset.Parse(firing["endsAt"]!.GetValue<string>()));
+        Assert.Equal(Start.AddMinutes(20), DateTimeOffset.Parse(resolved["endsAt"]!.GetValue<string>()));
+        Assert.Equal("http://localhost:5180/runbooks/api-latency", firing["annotations"]!["runbook_url"]!.GetValue<string>());
+        Assert.False(firing.AsObject().ContainsKey("status"));
+        Assert.Equal("http://am:9093/api/v2/alerts",
+            NotificationFormats.Target(new ReceiverOptions { Format = "alertmanager-api", Url = "http://am:9093/" }));
+        Assert.Equal("http://hooks/x", NotificationFormats.Target(new ReceiverOptions { Format = "alertmanager-webhook", Url = "http://hooks/x" }));
     }
 
     [Fact]

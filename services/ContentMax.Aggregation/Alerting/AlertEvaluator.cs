@@ -24,6 +24,9 @@ public sealed class AlertEvaluator(
     // Every window the burn-rate alerts compare (1h, 5m, 6h, 30m, 3d).
     private static readonly TimeSpan[] BurnWindows = BurnRate.AlertWindows.SelectMany(w => new[] { w.Long, w.Short }).Distinct().ToArray();
 
+    // When each firing alert was last sent to the alertmanager-api receivers (this replica holds the lease).
+    private readonly Dictionary<string, DateTimeOffset> _alertmanagerSent = new(StringComparer.Ordinal);
+
     private readonly Counter<long> _cycles = meterFactory.Create(ContentMaxTelemetry.MeterName).CreateCounter<long>(
         "contentmax.alerts.evaluations", description: "Alert evaluation cycles run by this replica.");
 
@@ -150,6 +153,17 @@ public sealed class AlertEvaluator(
                 var snapshot = Snapshot(rule, next, kind, value, labels, now, settings);
                 notifications.AddRange(settings.Receivers.Where(r => r.Accepts(rule, labels))
                     .Select(r => new QueuedNotification(rule.Id, r.Name, snapshot.Kind, snapshot)));
+                if (kind != NotificationKind.Resolved) _alertmanagerSent[rule.Id] = now;
+                else _alertmanagerSent.Remove(rule.Id);
+            }
+            else if (next.State == AlertState.Firing && !silenced
+                && now - _alertmanagerSent.GetValueOrDefault(rule.Id, DateTimeOffset.MinValue) >= settings.AlertmanagerResendInterval
+                && settings.Receivers.Where(r => r.Format == NotificationFormats.AlertmanagerApi && r.Accepts(rule, labels)).ToList() is { Count: > 0 } alertmanagers)
+            {
+                // Alertmanager forgets a firing alert it stops hearing about: it is told again every resend interval.
+                var snapshot = Snapshot(rule, next, NotificationKind.Repeat, value, labels, now, settings);
+                notifications.AddRange(alertmanagers.Select(r => new QueuedNotification(rule.Id, r.Name, snapshot.Kind, snapshot)));
+                _alertmanagerSent[rule.Id] = now;
             }
         }
 

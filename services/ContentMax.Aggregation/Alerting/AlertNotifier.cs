@@ -111,7 +111,7 @@ public sealed class AlertNotifier(
     // never appears in the reason.
     private async Task<string?> SendAsync(ReceiverOptions receiver, AlertSnapshot alert, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, receiver.Url)
+        using var request = new HttpRequestMessage(HttpMethod.Post, NotificationFormats.Target(receiver))
         {
             Content = JsonContent.Create(NotificationFormats.Render(receiver.Format, alert, receiver.Name)),
         };

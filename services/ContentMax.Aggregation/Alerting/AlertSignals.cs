@@ -56,24 +56,29 @@ public sealed class AlertSignals(NpgsqlDataSource dataSource, MetricQueries quer
             return all.GetValueOrDefault(selector.Metric);
         }
 
-        // Single values filtered in SQL; histogram points whole, their buckets filtered here.
+        // Single values filtered in SQL (as a sketch built there once there are
+        // more than ExactLimit of them, so a long window's raw values are never
+        // all loaded); histogram points whole, their buckets filtered here.
         await using var command = dataSource.CreateCommand();
         var window = Window(command, from, to);
         var where = SelectorSql.Where(selector, command);
         var values = SelectorSql.ValueConditions(selector, command);
+        var limit = SelectorSql.Add(command, (long)queries.ExactLimit, NpgsqlDbType.Bigint);
         command.CommandText = $"""
-            SELECT count(*), sum(value), NULL::float8, NULL::float8, NULL::int[], NULL::bigint[], array_agg(value ORDER BY value)
-            FROM metrics WHERE {window} AND {where} AND sketch_keys IS NULL AND {values}
-            HAVING count(*) > 0
+            WITH singles AS MATERIALIZED (
+                SELECT 0 AS g, value FROM metrics WHERE {window} AND {where} AND sketch_keys IS NULL AND {values}
+            )
+            {MetricQueries.GroupedSingles(limit)}
             UNION ALL
-            SELECT count, value, min, max, sketch_keys, sketch_counts, NULL::float8[]
+            SELECT 1, count, value, min, max, sketch_keys, sketch_counts, NULL::float8[]
             FROM metrics WHERE {window} AND {where} AND sketch_keys IS NOT NULL
             """;
         var filters = SelectorSql.ValueFilters(selector).ToList();
         Func<double, bool>? keep = filters.Count == 0 ? null : v => filters.All(f => Comparisons.Holds(v, f.Op, f.Value));
         var observations = new Observations();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken)) observations.Read(reader, 0, keep);
+        // Column 0 says which: the singles (0, already filtered) or a histogram point (1, its buckets filtered now).
+        while (await reader.ReadAsync(cancellationToken)) observations.Read(reader, 1, reader.GetInt32(0) == 1 ? keep : null);
         return observations.Builder.Count == 0 ? null : observations.ToAggregate();
     }
 

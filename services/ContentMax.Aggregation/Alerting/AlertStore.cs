@@ -361,13 +361,16 @@ public sealed class AlertStore(NpgsqlDataSource dataSource)
     }
 
     // Catches up with transitions the health-probe stored while no consumer was
-    // bound to its messages yet (the very first start of a fresh system).
+    // bound to its messages yet (the very first start of a fresh system). Only
+    // transitions newer than the newest status already known are read.
     public async Task ReconcileHealthAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             INSERT INTO health_check_status (check_name, check_group, status, since, error)
             SELECT DISTINCT ON (check_name) check_name, check_group, status, changed_at, error
-            FROM health_transitions ORDER BY check_name, changed_at DESC
+            FROM health_transitions
+            WHERE changed_at > coalesce((SELECT max(since) FROM health_check_status), '-infinity')
+            ORDER BY check_name, changed_at DESC
             ON CONFLICT (check_name) DO UPDATE SET check_group = excluded.check_group, status = excluded.status,
                 since = excluded.since, error = excluded.error
                 WHERE health_check_status.since < excluded.since

@@ -34,6 +34,11 @@ public sealed class AlertingOptions
     [Range(1, 100)]
     public int DeliveryAttempts { get; set; } = 10;
 
+    // How often a firing alert is sent again to alertmanager-api receivers
+    // (Alertmanager resolves an alert it has not heard of for 5 minutes).
+    [Range(typeof(TimeSpan), "00:00:01", "00:02:00")]
+    public TimeSpan AlertmanagerResendInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     // How long one rule's query, or one SLO's counting, may take in a cycle
     // before it is given up with an error of its own.
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
@@ -66,7 +71,7 @@ public sealed class ReceiverOptions
     [Required]
     public string Name { get; set; } = "";
 
-    // generic | slack | alertmanager
+    // generic | slack | alertmanager-webhook | alertmanager-api
     [Required]
     public string Format { get; set; } = NotificationFormats.Generic;
 

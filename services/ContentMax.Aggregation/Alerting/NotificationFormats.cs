@@ -23,22 +23,64 @@ public sealed record AlertSnapshot
     public string Status => Kind == "resolved" ? "resolved" : "firing";
 }
 
-// The three webhook body formats receivers understand.
+// The formats receivers understand:
+// - generic: ContentMax's own JSON;
+// - slack: a Slack incoming webhook;
+// - alertmanager-webhook: the body Alertmanager itself sends to webhook_configs
+//   (version 4), for tools that accept Alertmanager's webhooks;
+// - alertmanager-api: delivers into an Alertmanager, POST {Url}/api/v2/alerts,
+//   re-sent while firing (Alertmanager resolves an alert it stops hearing
+//   about), with endsAt once resolved.
 public static class NotificationFormats
 {
     public const string Generic = "generic";
     public const string Slack = "slack";
-    public const string Alertmanager = "alertmanager";
+    public const string AlertmanagerWebhook = "alertmanager-webhook";
+    public const string AlertmanagerApi = "alertmanager-api";
 
-    public static readonly string[] All = [Generic, Slack, Alertmanager];
+    // The name the webhook body had before there were two Alertmanager formats:
+    // refused at startup with a message, so nobody points it at an Alertmanager by mistake.
+    public const string LegacyAlertmanager = "alertmanager";
 
-    public static JsonObject Render(string format, AlertSnapshot alert, string receiver) => format switch
+    public static readonly string[] All = [Generic, Slack, AlertmanagerWebhook, AlertmanagerApi];
+
+    // How long Alertmanager keeps a firing alert it has not heard about again;
+    // the evaluator re-sends well within it (Alerting:AlertmanagerResendInterval).
+    public static readonly TimeSpan AlertmanagerHold = TimeSpan.FromMinutes(5);
+
+    public static JsonNode Render(string format, AlertSnapshot alert, string receiver) => format switch
     {
         Generic => RenderGeneric(alert),
         Slack => RenderSlack(alert),
-        Alertmanager => RenderAlertmanager(alert, receiver),
+        AlertmanagerWebhook => RenderAlertmanager(alert, receiver),
+        AlertmanagerApi => RenderAlertmanagerApi(alert, DateTimeOffset.UtcNow),
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown notification format."),
     };
+
+    // Where a receiver's notifications go.
+    public static string Target(ReceiverOptions receiver) =>
+        receiver.Format == AlertmanagerApi ? receiver.Url.TrimEnd('/') + "/api/v2/alerts" : receiver.Url;
+
+    // Alertmanager's postable alerts: an array of one. A firing alert ends
+    // AlertmanagerHold from now unless it is heard of again; a resolved one at its end.
+    public static JsonArray RenderAlertmanagerApi(AlertSnapshot alert, DateTimeOffset now)
+    {
+        var annotations = new JsonObject { ["summary"] = alert.Summary ?? alert.Name };
+        if (alert.Condition is not null) annotations["description"] = alert.Condition;
+        if (alert.Value is { } value) annotations["value"] = value.ToString("G6", System.Globalization.CultureInfo.InvariantCulture);
+        if (alert.RunbookUrl.Length > 0) annotations["runbook_url"] = alert.RunbookUrl;
+        var labels = Labels(alert.Labels);
+        labels["alertname"] ??= alert.RuleId;
+        var posted = new JsonObject
+        {
+            ["labels"] = labels,
+            ["annotations"] = annotations,
+            ["startsAt"] = alert.StartsAt.ToString("O"),
+            ["endsAt"] = (alert.Kind == "resolved" ? alert.EndsAt ?? now : now + AlertmanagerHold).ToString("O"),
+        };
+        if (alert.DashboardUrl.Length > 0) posted["generatorURL"] = alert.DashboardUrl;
+        return [posted];
+    }
 
     private static JsonObject RenderGeneric(AlertSnapshot alert) => new()
     {
@@ -98,7 +140,8 @@ public static class NotificationFormats
         };
     }
 
-    // Alertmanager's webhook_config body (version 4): one group per rule.
+    // Alertmanager's webhook_config body (version 4): one group per rule. This
+    // is what Alertmanager sends, not what it accepts (see alertmanager-api).
     private static JsonObject RenderAlertmanager(AlertSnapshot alert, string receiver)
     {
         var annotations = new JsonObject { ["summary"] = alert.Summary ?? alert.Name };

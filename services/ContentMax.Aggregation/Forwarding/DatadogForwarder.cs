@@ -10,13 +10,21 @@ using Npgsql;
 
 namespace ContentMax.Aggregation.Forwarding;
 
-// Drains the Postgres outbox to Datadog's POST /api/v2/series. Rows are taken
-// with FOR UPDATE SKIP LOCKED, so replicas share the work without sending a
-// row twice, and deleted only once every body built from them was accepted.
-// 5xx answers and timeouts are retried in place with backoff, 429 waits for
-// the rate-limit reset, and points that fall out of Datadog's window (older
-// than an hour, or more than 10 minutes ahead) are skipped and counted. The
-// consumer only appends to the outbox, so Datadog being slow or down never
+// Drains the Postgres outbox to Datadog (series and distribution points, by
+// each metric's kind: see DatadogPayload and DatadogMapping). Rows are claimed
+// with a lease (Datadog:Lease) in a statement of their own, so no transaction
+// is held across HTTP calls; replicas share the work, and a row whose
+// forwarder died is claimed again once its lease runs out. Rows are deleted
+// once every body built from them was accepted.
+// - 5xx answers and timeouts are retried with backoff, 429 waits for the
+//   rate-limit reset, until the lease is nearly over; then the rows are
+//   released for the next round.
+// - 401/403 (a wrong or revoked key) pauses forwarding for AuthFailurePause and
+//   keeps the rows; the failures feed the shipped "Datadog forwarding failing"
+//   alert. Rows older than Datadog's window are deleted and counted as skipped.
+// - 400/413 splits the body's points in halves and sends each, down to the
+//   single points Datadog refuses, which are dropped and counted.
+// The consumer only appends to the outbox, so Datadog being slow or down never
 // slows storage.
 public sealed class DatadogForwarder(
     NpgsqlDataSource dataSource,
@@ -35,6 +43,8 @@ public sealed class DatadogForwarder(
     private static readonly Counter<long> Skipped = Meter.CreateCounter<long>("contentmax.datadog.points_skipped", "{point}", "Points outside Datadog's accepted time window");
     private static readonly Counter<long> Failures = Meter.CreateCounter<long>("contentmax.datadog.request_failures", "{request}");
 
+    private readonly DatadogMapping _mapping = new(options.Value);
+    private DateTimeOffset _pausedUntil;
     private long _skipped;
     private long _failures;
     private long _forwarded;
@@ -56,23 +66,39 @@ public sealed class DatadogForwarder(
             logger, errors, time, stoppingToken);
     }
 
-    // Sends one slice of the outbox; false when it was empty.
+    private enum Outcome
+    {
+        Sent,
+        KeyRefused,
+        GaveUp,
+    }
+
+    // Sends one claimed slice of the outbox; false when there was nothing to send (or forwarding is paused).
     internal async Task<bool> ForwardOnceAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var settings = options.Value;
+        await DeleteExpiredAsync(cancellationToken);
+        if (time.GetUtcNow() < _pausedUntil) return false;
+
         var ids = new List<long>();
         var points = new List<OutboxPoint>();
         DateTime? oldest = null;
-        await using (var take = new NpgsqlCommand(
-            "SELECT id, created_at, points::text FROM datadog_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", connection, transaction))
+        await using (var claim = dataSource.CreateCommand("""
+            UPDATE datadog_outbox SET leased_until = now() + $2::interval
+            WHERE id IN (
+                SELECT id FROM datadog_outbox WHERE leased_until IS NULL OR leased_until < now()
+                ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+            RETURNING id, created_at, points::text
+            """))
         {
-            take.Parameters.Add(new NpgsqlParameter { Value = options.Value.BatchesPerRequest });
-            await using var reader = await take.ExecuteReaderAsync(cancellationToken);
+            claim.Parameters.Add(new NpgsqlParameter { Value = settings.BatchesPerRequest });
+            claim.Parameters.Add(new NpgsqlParameter { Value = settings.Lease });
+            await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 ids.Add(reader.GetInt64(0));
-                oldest ??= reader.GetDateTime(1);
+                var created = reader.GetDateTime(1);
+                if (oldest is null || created < oldest) oldest = created;
                 points.AddRange(JsonSerializer.Deserialize<OutboxPoint[]>(reader.GetString(2)) ?? []);
             }
         }
@@ -84,27 +110,62 @@ public sealed class DatadogForwarder(
         }
 
         Volatile.Write(ref _lagSeconds, (time.GetUtcNow().UtcDateTime - DateTime.SpecifyKind(oldest!.Value, DateTimeKind.Utc)).TotalSeconds);
-        var tags = new[] { $"env:{options.Value.Environment ?? "development"}", "service:contentmax" };
         var fresh = InWindow(points);
-        var sent = fresh.Count;
-        foreach (var body in DatadogPayload.Build(fresh, tags))
+        // Sending stops short of the lease's end, so no other replica can take these rows while they are sent.
+        var deadline = time.GetUtcNow() + settings.Lease - TimeSpan.FromSeconds(Math.Min(15, settings.Lease.TotalSeconds / 4));
+        var outcome = Outcome.Sent;
+        foreach (var body in DatadogPayload.Build(fresh, _mapping))
         {
-            if (!await SendAsync(body, cancellationToken))
-            {
-                return true; // Cancelled: the rows stay for the next run.
-            }
+            outcome = await SendSplittingAsync(body, deadline, cancellationToken);
+            if (outcome != Outcome.Sent) break;
         }
 
-        await using (var delete = new NpgsqlCommand("DELETE FROM datadog_outbox WHERE id = ANY($1)", connection, transaction))
+        if (outcome != Outcome.Sent)
+        {
+            await ReleaseAsync(ids);
+            if (outcome == Outcome.KeyRefused)
+            {
+                _pausedUntil = time.GetUtcNow() + settings.AuthFailurePause;
+                logger.LogError("Datadog refused the API key: forwarding pauses for {Pause}; the points wait in the outbox (up to 1 hour).",
+                    Duration.Format(settings.AuthFailurePause));
+            }
+
+            return false;
+        }
+
+        await using (var delete = dataSource.CreateCommand("DELETE FROM datadog_outbox WHERE id = ANY($1)"))
         {
             delete.Parameters.Add(new NpgsqlParameter { Value = ids.ToArray() });
-            await delete.ExecuteNonQueryAsync(cancellationToken);
+            await delete.ExecuteNonQueryAsync(CancellationToken.None);
         }
 
-        await transaction.CommitAsync(cancellationToken);
-        Forwarded.Add(sent);
-        Interlocked.Add(ref _forwarded, sent);
+        Forwarded.Add(fresh.Count);
+        Interlocked.Add(ref _forwarded, fresh.Count);
         return true;
+    }
+
+    private async Task ReleaseAsync(List<long> ids)
+    {
+        await using var release = dataSource.CreateCommand("UPDATE datadog_outbox SET leased_until = NULL WHERE id = ANY($1)");
+        release.Parameters.Add(new NpgsqlParameter { Value = ids.ToArray() });
+        await release.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    // Rows older than Datadog accepts (an hour, plus a margin) can never be sent: they go, counted as skipped.
+    private async Task DeleteExpiredAsync(CancellationToken cancellationToken)
+    {
+        await using var expire = dataSource.CreateCommand("""
+            WITH gone AS (DELETE FROM datadog_outbox WHERE created_at < now() - $1::interval RETURNING jsonb_array_length(points) AS n)
+            SELECT coalesce(sum(n), 0)::bigint FROM gone
+            """);
+        expire.Parameters.Add(new NpgsqlParameter { Value = Window + TimeSpan.FromMinutes(5) });
+        var expired = (long)(await expire.ExecuteScalarAsync(cancellationToken))!;
+        if (expired > 0)
+        {
+            Skipped.Add(expired);
+            Interlocked.Add(ref _skipped, expired);
+            logger.LogWarning("{Count} points waited longer than Datadog accepts and were dropped.", expired);
+        }
     }
 
     private List<OutboxPoint> InWindow(List<OutboxPoint> points)
@@ -123,36 +184,68 @@ public sealed class DatadogForwarder(
         return fresh;
     }
 
-    // Retries until Datadog accepts the body, or gives up on bodies it rejects
-    // as malformed (4xx other than 408/429), which retrying cannot fix.
-    private async Task<bool> SendAsync(byte[] body, CancellationToken cancellationToken)
+    // A body Datadog calls malformed or too large is split in two and each half
+    // sent; a single point it still refuses is dropped and counted.
+    private async Task<Outcome> SendSplittingAsync(DatadogBody body, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        var (outcome, status) = await SendAsync(body, deadline, cancellationToken);
+        if (status is not (HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge)) return outcome;
+
+        if (body.Points.Count <= 1)
+        {
+            Skipped.Add(body.Points.Count);
+            Interlocked.Add(ref _skipped, body.Points.Count);
+            logger.LogWarning("Datadog refused a point of {Metric} ({Status}); it is dropped.", body.Points.FirstOrDefault()?.M, (int)status);
+            return Outcome.Sent;
+        }
+
+        var half = body.Points.Count / 2;
+        foreach (var part in new[] { body.Points.Take(half), body.Points.Skip(half) })
+        {
+            foreach (var smaller in DatadogPayload.Build(part, _mapping))
+            {
+                var result = await SendSplittingAsync(smaller, deadline, cancellationToken);
+                if (result != Outcome.Sent) return result;
+            }
+        }
+
+        return Outcome.Sent;
+    }
+
+    // Retries until Datadog accepts the body or refuses it for good. The status
+    // says which 4xx it was when it is one the caller handles (400, 413).
+    private async Task<(Outcome, HttpStatusCode?)> SendAsync(DatadogBody body, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         var backoff = TimeSpan.FromSeconds(1);
         var client = httpClients.CreateClient(HttpClientName);
+        var uri = new Uri(options.Value.BaseUri, body.Path);
         while (!cancellationToken.IsCancellationRequested)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, options.Value.SeriesUri) { Content = Content(body) };
+            using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = Content(body.Json) };
             request.Headers.Add("DD-API-KEY", options.Value.ApiKey);
             TimeSpan wait;
             try
             {
                 using var response = await client.SendAsync(request, cancellationToken);
-                if (response.IsSuccessStatusCode) return true;
+                if (response.IsSuccessStatusCode) return (Outcome.Sent, null);
 
                 Failures.Add(1, new KeyValuePair<string, object?>("status", (int)response.StatusCode));
                 Interlocked.Increment(ref _failures);
-                if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                var status = response.StatusCode;
+                if (status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden) return (Outcome.KeyRefused, status);
+                if (status is HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge) return (Outcome.Sent, status);
+                if (status == HttpStatusCode.TooManyRequests)
                 {
                     wait = RateLimitReset(response) ?? backoff;
                 }
-                else if ((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.RequestTimeout)
+                else if (status == HttpStatusCode.RequestTimeout || (int)status >= 500)
                 {
                     wait = backoff;
                 }
                 else
                 {
-                    logger.LogError("Datadog rejected {Bytes} bytes of points with {Status}; they are dropped.", body.Length, (int)response.StatusCode);
-                    return true;
+                    logger.LogError("Datadog rejected {Bytes} bytes of points with {Status}; they are dropped.", body.Json.Length, (int)status);
+                    return (Outcome.Sent, null);
                 }
 
                 logger.LogWarning("Datadog answered {Status}; retrying in {Wait}.", (int)response.StatusCode, wait);
@@ -165,11 +258,12 @@ public sealed class DatadogForwarder(
                 logger.LogWarning("Datadog is unreachable ({Error}); retrying in {Wait}.", ex.GetType().Name, wait);
             }
 
+            if (time.GetUtcNow() + wait > deadline) return (Outcome.GaveUp, null);
             await Task.Delay(wait, time, cancellationToken);
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(60).Ticks));
         }
 
-        return false;
+        return (Outcome.GaveUp, null);
     }
 
     private HttpContent Content(byte[] body)

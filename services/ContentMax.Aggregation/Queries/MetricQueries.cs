@@ -19,6 +19,9 @@ namespace ContentMax.Aggregation.Queries;
 // percentiles come from the merged sketches, within 0.5% of the exact value.
 public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<AggregationOptions> options)
 {
+    // Up to this many single values a group ships them for exact percentiles; above it, a sketch built in SQL.
+    public int ExactLimit => options.Value.ExactLimit;
+
     // $1 from, $2 to, $3 HoursFrom, $4 HoursTo, $5 MinutesFrom, $6 MinutesTo,
     // $7 name (or NULL for all), $8 DaysFrom, $9 DaysTo. A day row is read only
     // while its count still equals its hours' (the compactor rebuilds a day a
@@ -150,7 +153,7 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
 
     // From `singles (g, value)`: one row per group of the shape Observations
     // reads; groups of more than `limit` values as sketches.
-    private static string GroupedSingles(string limit) => $"""
+    internal static string GroupedSingles(string limit) => $"""
         , sizes AS (SELECT g, count(*) AS n, sum(value) AS s, min(value) AS lo, max(value) AS hi FROM singles GROUP BY g),
         small AS (
             SELECT singles.g, array_agg(value ORDER BY value) AS vals

@@ -12,9 +12,12 @@ public static class MetricQueryEndpoints
 
     public static IEndpointRouteBuilder MapMetricQueries(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/metrics").WithTags("Metrics").RequireAuthorization(ApiRoles.Read);
+        var group = app.MapGroup("/api/metrics").WithTags("Metrics").RequireAuthorization(ApiRoles.Read)
+            // One set of limits for every endpoint of the group (the singleton, not one per endpoint).
+            .AddEndpointFilter((context, next) => context.HttpContext.RequestServices.GetRequiredService<QueryLimits>().InvokeAsync(context, next))
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         group.MapGet("/", GetAggregatesAsync).WithName("GetMetricAggregates")
-            .WithSummary("Count, sum, min, max, average, median, p95 and p99 per metric name over a period.");
+            .WithSummary("Count, sum, min, max, average, median, p95 and p99 per metric name over a period; without metric=, the `limit` (500) names with the most observations.");
         group.MapGet("/series", GetSeriesAsync).WithName("GetMetricSeries")
             .WithSummary("Time buckets of one metric for charts.");
         group.MapGet("/breakdown", GetBreakdownAsync).WithName("GetMetricBreakdown")
@@ -24,7 +27,13 @@ public static class MetricQueryEndpoints
         return app;
     }
 
-    public sealed record AggregatesResponse(string Period, DateTimeOffset From, DateTimeOffset To, SortedDictionary<string, MetricAggregate> Metrics);
+    // Without metric=, at most `limit` names (500 unless asked), those with the
+    // most observations; TotalNames and Truncated say how many there were.
+    public sealed record AggregatesResponse(string Period, DateTimeOffset From, DateTimeOffset To, SortedDictionary<string, MetricAggregate> Metrics,
+        int TotalNames = 0, bool Truncated = false);
+
+    public const int DefaultNames = 500;
+    public const int MaxNames = 5000;
 
     public sealed record SeriesResponse(string Metric, string Period, string Step, DateTimeOffset From, DateTimeOffset To, List<SeriesBucket> Buckets);
 
@@ -33,25 +42,38 @@ public static class MetricQueryEndpoints
     public sealed record RawResponse(List<RawMetric> Items, string? NextCursor);
 
     internal static async Task<Results<Ok<AggregatesResponse>, ValidationProblem>> GetAggregatesAsync(
-        MetricQueries queries, QueryCache cache, TimeProvider time, CancellationToken cancellationToken, string? period = null, string? metric = null)
+        MetricQueries queries, QueryCache cache, TimeProvider time, CancellationToken cancellationToken, string? period = null, string? metric = null,
+        string? limit = null)
     {
         var errors = new Dictionary<string, string[]>();
         var window = ReadPeriod(period, errors);
         ReadMetricName(metric, errors);
+        var names = DefaultNames;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out names) || names < 1 || names > MaxNames))
+        {
+            errors["limit"] = [$"must be a whole number from 1 to {MaxNames}"];
+        }
+
         if (errors.Count > 0) return Invalid(errors);
 
         async Task<AggregatesResponse> QueryAsync(CancellationToken ct)
         {
             var to = time.GetUtcNow();
             var from = to - window;
-            return new AggregatesResponse(period ?? Period.Default, from, to, await queries.AggregateAsync(from, to, metric, ct));
+            var all = await queries.AggregateAsync(from, to, metric, ct);
+            var shown = all.Count <= names
+                ? all
+                : new SortedDictionary<string, MetricAggregate>(all.OrderByDescending(m => m.Value.Count).Take(names).ToDictionary(), StringComparer.Ordinal);
+            return new AggregatesResponse(period ?? Period.Default, from, to, shown, all.Count, all.Count > names);
         }
 
         // All-names queries are what dashboards poll; those are shared through the cache.
         var response = metric is null
-            ? await cache.GetOrCreateAsync($"aggregates:{period ?? Period.Default}", QueryAsync, cancellationToken)
+            ? await cache.GetOrCreateAsync($"aggregates:{window.Ticks}:{names}", QueryAsync, cancellationToken)
             : await QueryAsync(cancellationToken);
-        return TypedResults.Ok(response);
+        // Keyed by the window itself, so "024h" and "24h" share one entry; each
+        // answer still names the period as its caller wrote it.
+        return TypedResults.Ok(response with { Period = period ?? Period.Default });
     }
 
     internal static async Task<Results<Ok<SeriesResponse>, ValidationProblem>> GetSeriesAsync(

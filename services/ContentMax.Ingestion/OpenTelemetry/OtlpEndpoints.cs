@@ -136,6 +136,11 @@ public static class OtlpEndpoints
                     limited.ProblemDetails.Detail ?? "Too many metrics.", json);
             }
 
+            if (request.HttpContext.RequestServices.GetRequiredService<CardinalityGuard>().Check(request.HttpContext, points) is { } tooMany)
+            {
+                return StatusResult(StatusCodes.Status429TooManyRequests, ResourceExhausted, tooMany.ProblemDetails.Detail!, json);
+            }
+
             try
             {
                 await batcher.PublishAllAsync(points, Sources.Otlp);

@@ -93,6 +93,11 @@ public static class RemoteWriteEndpoints
                 return limited;
             }
 
+            if (request.HttpContext.RequestServices.GetRequiredService<CardinalityGuard>().Check(request.HttpContext, points) is { } tooMany)
+            {
+                return tooMany;
+            }
+
             try
             {
                 await batcher.PublishAllAsync(points, Sources.Prometheus);

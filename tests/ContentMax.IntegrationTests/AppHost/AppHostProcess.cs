@@ -16,16 +16,16 @@ public sealed class AppHostProcess : IDisposable
     private readonly StringBuilder _output = new();
 
     public string Marker { get; } = Guid.NewGuid().ToString("n");
-    public int IngestionPort { get; } = FreePort();
-    public int DashboardPort { get; } = FreePort();
+    public int IngestionPort { get; } = LocalPorts.Free();
+    public int DashboardPort { get; } = LocalPorts.Free();
     public IReadOnlyDictionary<string, int> ServerPorts { get; }
 
     public AppHostProcess(string dataDirectory, params string[] extraSettings)
     {
         ServerPorts = new Dictionary<string, int>
         {
-            ["Postgres"] = FreePort(), ["Redis"] = FreePort(), ["RabbitMq"] = FreePort(),
-            ["RabbitMqDistribution"] = FreePort(), ["Epmd"] = FreePort(),
+            ["Postgres"] = LocalPorts.Free(), ["Redis"] = LocalPorts.Free(), ["RabbitMq"] = LocalPorts.Free(),
+            ["RabbitMqDistribution"] = LocalPorts.Free(), ["Epmd"] = LocalPorts.Free(),
         };
         var appHost = AppContext.BaseDirectory.Replace(Path.Combine("tests", "ContentMax.IntegrationTests"), "ContentMax.AppHost", StringComparison.Ordinal);
         var start = new ProcessStartInfo("setsid", ["dotnet", Path.Combine(appHost, "ContentMax.AppHost.dll")])
@@ -40,8 +40,8 @@ public sealed class AppHostProcess : IDisposable
             $"Infrastructure:DataDirectory={dataDirectory}",
             .. ServerPorts.Select(p => $"Infrastructure:Ports:{p.Key}={p.Value}"),
             $"Services:ingestion:Port={IngestionPort}",
-            $"Services:aggregation:Port={FreePort()}",
-            $"Services:health-probe:Port={FreePort()}",
+            $"Services:aggregation:Port={LocalPorts.Free()}",
+            $"Services:health-probe:Port={LocalPorts.Free()}",
             $"Services:dashboard:Port={DashboardPort}",
             .. extraSettings,
         ];
@@ -49,9 +49,9 @@ public sealed class AppHostProcess : IDisposable
         start.Environment["CONTENTMAX_TEST_MARKER"] = Marker;
         start.Environment["DOTNET_ENVIRONMENT"] = "Development";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        start.Environment["ASPNETCORE_URLS"] = $"http://localhost:{FreePort()}";
-        start.Environment["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = $"http://localhost:{FreePort()}";
-        start.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://localhost:{FreePort()}";
+        start.Environment["ASPNETCORE_URLS"] = $"http://localhost:{LocalPorts.Free()}";
+        start.Environment["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = $"http://localhost:{LocalPorts.Free()}";
+        start.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://localhost:{LocalPorts.Free()}";
         start.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("ConnectionStrings__", StringComparison.Ordinal)).ToList()) start.Environment.Remove(key);
 
@@ -153,28 +153,15 @@ public sealed class AppHostProcess : IDisposable
         while (true)
         {
             var processes = Leftovers();
-            var ports = ServerPorts.Where(p => !IsFree(p.Value)).Select(p => $"{p.Key} {p.Value}")
-                .Concat(new[] { IngestionPort, DashboardPort }.Where(p => !IsFree(p)).Select(p => $"service {p}")).ToList();
+            var ports = ServerPorts.Where(p => !LocalPorts.IsFree(p.Value)).Select(p => $"{p.Key} {p.Value}")
+                .Concat(new[] { IngestionPort, DashboardPort }.Where(p => !LocalPorts.IsFree(p)).Select(p => $"service {p}")).ToList();
             if ((processes.Count == 0 && ports.Count == 0) || DateTime.UtcNow > deadline) return (processes, ports);
             await Task.Delay(500);
         }
     }
 
-    public bool Listens(string server) => !IsFree(ServerPorts[server]);
+    public bool Listens(string server) => !LocalPorts.IsFree(ServerPorts[server]);
 
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 
     private static void Signal(string signal, string target)
     {
@@ -182,12 +169,6 @@ public sealed class AppHostProcess : IDisposable
         kill.WaitForExit();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public void Dispose()
     {

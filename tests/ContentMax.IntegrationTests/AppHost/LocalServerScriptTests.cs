@@ -27,7 +27,7 @@ public class LocalServerScriptTests : IDisposable
     public async Task ARedisWhoseAppHostIsKilled_StopsWithinSeconds()
     {
         using var owner = Process.Start("sleep", "600")!;
-        var port = FreePort();
+        var port = LocalPorts.Free();
         var password = WritePassword("redis");
         using var redis = Start("run-redis.sh", [Path.Combine(_root, "redis"), port.ToString(), password], owner.Id);
         await WaitForPortAsync(port, TimeSpan.FromSeconds(20), redis);
@@ -35,7 +35,7 @@ public class LocalServerScriptTests : IDisposable
         owner.Kill();
 
         Assert.True(await ExitsWithinAsync(redis, TimeSpan.FromSeconds(10)), "redis still runs 10 s after its AppHost was killed");
-        Assert.True(IsFree(port), $"port {port} is still held");
+        Assert.True(LocalPorts.IsFree(port), $"port {port} is still held");
     }
 
     [Fact]
@@ -44,7 +44,7 @@ public class LocalServerScriptTests : IDisposable
         Assert.Equal("root", Environment.UserName);
         var privateFolder = Directory.CreateDirectory(Path.Combine(_root, "home"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute).FullName;
         var dataDirectory = Path.Combine(privateFolder, "repo", ".data", "postgres");
-        var port = FreePort();
+        var port = LocalPorts.Free();
         var password = WritePassword("postgres");
         using var owner = Process.Start("sleep", "600")!;
         using var postgres = Start("run-postgres.sh", [dataDirectory, port.ToString(), password], owner.Id);
@@ -59,7 +59,7 @@ public class LocalServerScriptTests : IDisposable
             // Its AppHost gone, it shuts down fast (SIGINT), as Redis does.
             owner.Kill();
             Assert.True(await ExitsWithinAsync(postgres, TimeSpan.FromSeconds(30)), "postgres still runs 30 s after its AppHost was killed");
-            await Eventually.UntilAsync(() => Task.FromResult(IsFree(port)), free => free, TimeSpan.FromSeconds(30), _ => $"port {port} still held");
+            await Eventually.UntilAsync(() => Task.FromResult(LocalPorts.IsFree(port)), free => free, TimeSpan.FromSeconds(30), _ => $"port {port} still held");
         }
         finally
         {
@@ -93,7 +93,7 @@ public class LocalServerScriptTests : IDisposable
 
     private static async Task WaitForPortAsync(int port, TimeSpan timeout, Process server)
     {
-        await Eventually.UntilAsync(() => Task.FromResult(!IsFree(port) || server.HasExited), up => up, timeout, _ => $"nothing listens on {port}");
+        await Eventually.UntilAsync(() => Task.FromResult(!LocalPorts.IsFree(port) || server.HasExited), up => up, timeout, _ => $"nothing listens on {port}");
         Assert.False(server.HasExited, $"the server exited with {(server.HasExited ? server.ExitCode : 0)}");
     }
 
@@ -111,26 +111,7 @@ public class LocalServerScriptTests : IDisposable
         }
     }
 
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public void Dispose()
     {
