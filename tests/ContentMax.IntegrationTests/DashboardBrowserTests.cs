@@ -21,6 +21,26 @@ public class DashboardBrowserTests(AppHostFixture fixture) : DashboardBrowserTes
         }
     }
 
+    // Every tab names the chosen period as it is ("in the last 24h", then "7d"),
+    // never the name of the field that holds it.
+    [Fact]
+    public async Task EveryTab_NamesThePeriod_NeverAPlaceholder()
+    {
+        await SignInAsync();
+        foreach (var period in new[] { "24h", "7d" })
+        {
+            await Page.ClickAsync($"[data-period=\"{period}\"]");
+            foreach (var tab in new[] { "performance", "errors", "usage", "business", "health" })
+            {
+                await Page.ClickAsync($"[data-tab={tab}]");
+                await Expect(Page.Locator($"[data-tab={tab}]")).ToHaveAttributeAsync("aria-selected", "true");
+                var text = await Page.Locator("main").InnerTextAsync();
+                Assert.DoesNotContain("_period", text);
+                if (text.Contains("in the last", StringComparison.Ordinal)) Assert.Contains($"in the last {period}", text);
+            }
+        }
+    }
+
     [Fact]
     public async Task WithoutSigningIn_NoDataIsVisible()
     {
