@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
@@ -32,6 +33,8 @@ public static class Extensions
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         Duration.AcceptInSettings();
+        // One clock for every service; tests replace it before this runs.
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.AddApiKeyFile();
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();

@@ -13,7 +13,6 @@ public static class AggregationServiceExtensions
             .BindConfiguration(AggregationOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddSingleton(TimeProvider.System);
 
         builder.Services.AddOptions<DatadogOptions>()
             .BindConfiguration(DatadogOptions.SectionName)

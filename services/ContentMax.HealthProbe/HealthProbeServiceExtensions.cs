@@ -21,7 +21,6 @@ public static class HealthProbeServiceExtensions
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
 
-        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<DatabaseCheck>();
         builder.Services.AddSingleton<CacheCheck>();
         builder.Services.AddSingleton<MessagingCheck>();

@@ -13,7 +13,6 @@ public static class IngestionServiceExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<MetricBatcher>();
         builder.Services.AddSingleton<CardinalityGuard>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MetricBatcher>());
