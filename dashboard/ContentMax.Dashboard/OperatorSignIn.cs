@@ -78,6 +78,28 @@ public static class OperatorSignIn
         return builder;
     }
 
+    // A sign-in form without a valid antiforgery token (an old page, a forged
+    // post) is a bad request, answered 400 with what to do, not a server error.
+    public static IApplicationBuilder UseSignInFormErrors(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (Exception ex) when (!context.Response.HasStarted
+            && (ex is Microsoft.AspNetCore.Antiforgery.AntiforgeryValidationException or BadHttpRequestException))
+        {
+            var antiforgery = ex is Microsoft.AspNetCore.Antiforgery.AntiforgeryValidationException
+                || ex.InnerException is Microsoft.AspNetCore.Antiforgery.AntiforgeryValidationException;
+            context.Response.Clear();
+            context.Response.StatusCode = ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest;
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            await context.Response.WriteAsync(antiforgery
+                ? "The sign-in form has expired or did not come from this dashboard. Reload the page and sign in again."
+                : "The request is not valid.");
+        }
+    });
+
     public static IEndpointRouteBuilder MapOperatorSignIn(this IEndpointRouteBuilder app)
     {
         app.MapPost(SignInPath, async (HttpContext context, ApiKeyRing keys, [FromForm] string? key, [FromForm] string? returnUrl) =>

@@ -21,6 +21,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
 app.UseRateLimiter();
+app.UseSignInFormErrors();
 app.MapStaticAssets();
 app.MapOperatorSignIn();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

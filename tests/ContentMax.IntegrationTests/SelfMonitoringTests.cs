@@ -31,18 +31,20 @@ public class SelfMonitoringTests(SelfMonitoringFixture fixture) : IAsyncLifetime
         using var dashboard = new HttpClient { BaseAddress = fixture.App.GetEndpoint("dashboard", "http") };
         var statuses = new List<System.Net.HttpStatusCode>();
         HttpResponseMessage? last = null;
-        for (var i = 0; i < SelfMonitoringFixture.SignInAttemptsPerMinute + 3; i++)
+        // The window may have been opened by the other test's sign-in and roll over
+        // once while this runs: at most two windows' worth get through.
+        for (var i = 0; i < 2 * SelfMonitoringFixture.SignInAttemptsPerMinute + 2; i++)
         {
             last?.Dispose();
             last = await dashboard.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string> { ["key"] = $"guess-{i}" }));
             statuses.Add(last.StatusCode);
+            if (last.StatusCode == System.Net.HttpStatusCode.TooManyRequests) break;
         }
 
-        Assert.Contains(System.Net.HttpStatusCode.TooManyRequests, statuses);
-        Assert.True(statuses.Count(s => s != System.Net.HttpStatusCode.TooManyRequests) <= SelfMonitoringFixture.SignInAttemptsPerMinute,
-            string.Join(", ", statuses));
         Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, last!.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(5), last.Headers.RetryAfter?.Delta);
+        // Forms without the page's antiforgery token are bad requests, never server errors.
+        Assert.All(statuses.Where(s => s != System.Net.HttpStatusCode.TooManyRequests), s => Assert.Equal(System.Net.HttpStatusCode.BadRequest, s));
         last.Dispose();
         // The window passes (the other test here signs in too).
         await Task.Delay(TimeSpan.FromSeconds(6));
