@@ -101,7 +101,10 @@ public class DeliveryTests
         await ingestion.WaitForAsync(f => f.Arrivals.Count >= 1);
         client.Metrics.Track("refused", 1);
         await ingestion.WaitForAsync(f => f.Arrivals.Count >= 2);
-        await Task.Delay(600);
+        // The client counts the drop once it has read the answer: after the arrival, under load a while after.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (client.Measured(ClientMetrics.PointsDroppedName, ClientMetrics.Rejected) < 2 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        await Task.Delay(600); // anything retried would have arrived by now
 
         Assert.Equal(2, ingestion.Arrivals.Count);
         Assert.Equal(2, client.Measured(ClientMetrics.PointsDroppedName, ClientMetrics.Rejected));
