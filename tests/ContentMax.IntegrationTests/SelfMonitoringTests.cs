@@ -140,7 +140,7 @@ public sealed class SelfMonitoringFixture : IAsyncLifetime
             "Dashboard:SignInWindow=5s",
         ]);
         App = await builder.BuildAsync();
-        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(6)); // several AppHosts start at once on two cores
         await App.StartAsync(startup.Token);
         foreach (var service in new[] { "ingestion", "aggregation", "health-probe", "dashboard" })
         {

@@ -3,7 +3,9 @@ using Xunit.Abstractions;
 namespace ContentMax.IntegrationTests.AppHost;
 
 // Start, stop, start again: however the AppHost ends, nothing it started
-// outlives it, and the next start works.
+// outlives it, and the next start works. These start whole AppHosts of their
+// own, so they run alone, after the other collections, rather than beside them.
+[Collection(AppHostLifecycleCollection.Name)]
 public class AppHostLifecycleTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
@@ -93,4 +95,10 @@ public class AppHostLifecycleTests(ITestOutputHelper output) : IDisposable
         {
         }
     }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AppHostLifecycleCollection
+{
+    public const string Name = "AppHost lifecycle";
 }

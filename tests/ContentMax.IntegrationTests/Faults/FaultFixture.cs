@@ -48,7 +48,7 @@ public sealed class FaultFixture : IAsyncLifetime
         ]);
 
         App = await builder.BuildAsync();
-        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(6)); // several AppHosts start at once on two cores
         await App.StartAsync(startup.Token);
         await WaitForAllHealthyAsync(TimeSpan.FromMinutes(3));
     }
