@@ -51,13 +51,15 @@ public static class Duration
 
     // Settings bind TimeSpan through this converter, so `Alerting__EvaluationInterval=15s`
     // means what the README says; a value in neither form fails startup naming the forms.
-    public static void AcceptInSettings() => Registration.Value.ToString();
-
-    private static readonly Lazy<bool> Registration = new(() =>
+    public static void AcceptInSettings()
     {
-        TypeDescriptor.AddAttributes(typeof(TimeSpan), new TypeConverterAttribute(typeof(SettingDurationConverter)));
-        return true;
-    });
+        if (Interlocked.Exchange(ref _acceptedInSettings, 1) == 0)
+        {
+            TypeDescriptor.AddAttributes(typeof(TimeSpan), new TypeConverterAttribute(typeof(SettingDurationConverter)));
+        }
+    }
+
+    private static int _acceptedInSettings;
 
     public static string Format(TimeSpan value)
     {

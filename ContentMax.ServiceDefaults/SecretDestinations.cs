@@ -31,11 +31,12 @@ public static class SecretDestinations
             var addresses = IPAddress.TryParse(context.DnsEndPoint.Host, out var literal)
                 ? [literal]
                 : await Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, cancellationToken).ConfigureAwait(false);
-            var allowed = addresses.Where(a => Refusal(a, allowPrivateNetworks()) is null).ToArray();
+            var allowPrivate = allowPrivateNetworks();
+            var allowed = addresses.Where(a => Refusal(a, allowPrivate) is null).ToArray();
             if (allowed.Length == 0)
             {
-                throw new HttpRequestException(HttpRequestError.ConnectionError,
-                    $"refused: the receiver's address is {Refusal(addresses.FirstOrDefault() ?? IPAddress.None, allowPrivateNetworks()) ?? "unresolvable"}");
+                throw new RefusedDestinationException(
+                    $"refused: the receiver's address is {Refusal(addresses.FirstOrDefault() ?? IPAddress.None, allowPrivate) ?? "unresolvable"}");
             }
 
             var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -82,3 +83,7 @@ public static class SecretDestinations
 
     private static readonly IPAddress AwsMetadataV6 = IPAddress.Parse("fd00:ec2::254");
 }
+
+// A destination the rules above do not allow; HttpClient hands it on as the
+// inner exception of its HttpRequestException.
+public sealed class RefusedDestinationException(string message) : Exception(message);

@@ -45,7 +45,8 @@ public static class OperatorSignIn
                 options.SlidingExpiration = true;
                 options.LoginPath = SignInPath;
                 options.LogoutPath = "/signout";
-                options.Events.OnValidatePrincipal = ValidateSessionAsync;
+                var lifetime = builder.Configuration.GetValue("Dashboard:SessionLifetime", TimeSpan.FromHours(12));
+                options.Events.OnValidatePrincipal = context => ValidateSessionAsync(context, lifetime);
             });
         var signInWindow = builder.Configuration.GetValue("Dashboard:SignInWindow", TimeSpan.FromMinutes(1));
         builder.Services.AddRateLimiter(options =>
@@ -133,11 +134,9 @@ public static class OperatorSignIn
 
     // Every request: the session's key must still be in force under its name,
     // and the session younger than its absolute lifetime.
-    private static async Task ValidateSessionAsync(CookieValidatePrincipalContext context)
+    private static async Task ValidateSessionAsync(CookieValidatePrincipalContext context, TimeSpan lifetime)
     {
         var keys = context.HttpContext.RequestServices.GetRequiredService<ApiKeyRing>();
-        var lifetime = context.HttpContext.RequestServices.GetRequiredService<IConfiguration>()
-            .GetValue("Dashboard:SessionLifetime", TimeSpan.FromHours(12));
         var principal = context.Principal;
         var name = principal?.FindFirst(KeyNameClaim)?.Value;
         var fingerprint = principal?.FindFirst(KeyFingerprintClaim)?.Value;

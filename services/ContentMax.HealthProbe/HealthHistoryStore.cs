@@ -1,3 +1,5 @@
+using System.Globalization;
+using ContentMax.ServiceDefaults;
 using ContentMax.Contracts;
 using Npgsql;
 using NpgsqlTypes;
@@ -205,22 +207,15 @@ public sealed class HealthHistoryStore(NpgsqlDataSource dataSource, ILogger<Heal
 // Where a page of the history ended: the last transition's time and id, opaque to callers.
 public sealed record HistoryCursor(DateTimeOffset ChangedAt, long Id)
 {
-    public string Encode() => Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes($"{ChangedAt.UtcTicks}:{Id}"));
+    public string Encode() => PageCursor.Encode(ChangedAt.UtcTicks.ToString(CultureInfo.InvariantCulture), Id.ToString(CultureInfo.InvariantCulture));
 
     public static bool TryDecode(string text, out HistoryCursor? cursor)
     {
-        cursor = null;
-        try
-        {
-            var parts = System.Text.Encoding.ASCII.GetString(Convert.FromBase64String(text)).Split(':');
-            if (parts.Length != 2 || !long.TryParse(parts[0], out var ticks) || !long.TryParse(parts[1], out var id)
-                || ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks) return false;
-            cursor = new HistoryCursor(new DateTimeOffset(ticks, TimeSpan.Zero), id);
-            return true;
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
+        cursor = PageCursor.Decode(text) is [var ticksText, var idText]
+            && long.TryParse(ticksText, CultureInfo.InvariantCulture, out var ticks) && long.TryParse(idText, CultureInfo.InvariantCulture, out var id)
+            && ticks >= DateTimeOffset.MinValue.UtcTicks && ticks <= DateTimeOffset.MaxValue.UtcTicks
+                ? new HistoryCursor(new DateTimeOffset(ticks, TimeSpan.Zero), id)
+                : null;
+        return cursor is not null;
     }
 }

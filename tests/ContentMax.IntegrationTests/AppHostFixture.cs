@@ -153,13 +153,7 @@ public sealed class AppHostFixture : IAsyncLifetime
             "PostHog:SessionRecording=true",
         ]);
 
-        App = await builder.BuildAsync();
-        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(6)); // several AppHosts start at once on two cores
-        await App.StartAsync(startup.Token);
-        foreach (var service in new[] { "ingestion", "aggregation", "health-probe", "dashboard" })
-        {
-            await App.ResourceNotifications.WaitForResourceHealthyAsync(service, startup.Token);
-        }
+        App = await TestAppHost.StartAsync(builder);
     }
 
     // Replaces the keys file; every service reloads it within a second or so.
@@ -172,17 +166,7 @@ public sealed class AppHostFixture : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    public HttpClient Client(string service, string? key)
-    {
-        var client = App.CreateHttpClient(service, "http");
-        if (key is not null)
-        {
-            client.DefaultRequestHeaders.Add("X-Api-Key", key);
-        }
-
-        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        return client;
-    }
+    public HttpClient Client(string service, string? key) => TestAppHost.Client(App, service, key);
 
     // A connection of its own to metricsdb, never from a pool: a pooled one may
     // be left over from before a test restarted PostgreSQL.
@@ -198,22 +182,12 @@ public sealed class AppHostFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await App.StopAsync();
-        await App.DisposeAsync();
+        await TestAppHost.StopAsync(App, Path.GetDirectoryName(KeysFile)!, _dataDirectory);
         await Datadog.DisposeAsync();
         await Sentry.DisposeAsync();
         await PostHog.DisposeAsync();
         await Webhooks.DisposeAsync();
         await Alertmanager.DisposeAsync();
-        try
-        {
-            Directory.Delete(Path.GetDirectoryName(KeysFile)!, recursive: true);
-            Directory.Delete(_dataDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A server may still be flushing; the directory is under /tmp.
-        }
     }
 }
 

@@ -139,36 +139,14 @@ public sealed class SelfMonitoringFixture : IAsyncLifetime
             $"Dashboard:SignInAttemptsPerMinute={SignInAttemptsPerMinute}",
             "Dashboard:SignInWindow=5s",
         ]);
-        App = await builder.BuildAsync();
-        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(6)); // several AppHosts start at once on two cores
-        await App.StartAsync(startup.Token);
-        foreach (var service in new[] { "ingestion", "aggregation", "health-probe", "dashboard" })
-        {
-            await App.ResourceNotifications.WaitForResourceHealthyAsync(service, startup.Token);
-        }
+        App = await TestAppHost.StartAsync(builder);
     }
 
     public const int SignInAttemptsPerMinute = 4;
 
-    public HttpClient Client(string service, string key)
-    {
-        var client = App.CreateHttpClient(service, "http");
-        client.DefaultRequestHeaders.Add("X-Api-Key", key);
-        return client;
-    }
+    public HttpClient Client(string service, string key) => TestAppHost.Client(App, service, key);
 
-    public async Task DisposeAsync()
-    {
-        await App.StopAsync();
-        await App.DisposeAsync();
-        try
-        {
-            Directory.Delete(_dataDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public Task DisposeAsync() => TestAppHost.StopAsync(App, _dataDirectory);
 }
 
 [CollectionDefinition(Name)]

@@ -132,9 +132,9 @@ public sealed class AlertNotifier(
         {
             return "timed out";
         }
-        catch (HttpRequestException ex) when (ex.Message.StartsWith("refused:", StringComparison.Ordinal) || ex.InnerException?.Message.StartsWith("refused:", StringComparison.Ordinal) == true)
+        catch (HttpRequestException ex) when (ex.InnerException is RefusedDestinationException refused)
         {
-            return (ex.Message.StartsWith("refused:", StringComparison.Ordinal) ? ex.Message : ex.InnerException!.Message) + " (Alerting:AllowPrivateReceivers allows loopback and private networks)";
+            return refused.Message + " (Alerting:AllowPrivateReceivers allows loopback and private networks)";
         }
         catch (HttpRequestException ex)
         {

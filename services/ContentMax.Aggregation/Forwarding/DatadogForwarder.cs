@@ -45,6 +45,7 @@ public sealed class DatadogForwarder(
 
     private readonly DatadogMapping _mapping = new(options.Value);
     private DateTimeOffset _pausedUntil;
+    private DateTimeOffset _nextExpiry;
     private long _skipped;
     private long _failures;
     private long _forwarded;
@@ -77,7 +78,13 @@ public sealed class DatadogForwarder(
     internal async Task<bool> ForwardOnceAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        await DeleteExpiredAsync(cancellationToken);
+        // Expired rows are looked for once a minute, not on every poll: they age by the hour.
+        if (time.GetUtcNow() >= _nextExpiry)
+        {
+            await DeleteExpiredAsync(cancellationToken);
+            _nextExpiry = time.GetUtcNow() + TimeSpan.FromMinutes(1);
+        }
+
         if (time.GetUtcNow() < _pausedUntil) return false;
 
         var ids = new List<long>();

@@ -99,14 +99,23 @@ public static class DatadogPayload
     // One series: its points per second, folded by the metric's kind.
     private sealed class Series(string metric, DatadogKind kind, string[] tags)
     {
-        private readonly SortedDictionary<long, (double Value, List<double>? Values, List<OutboxPoint> Sources)> _seconds = [];
+        // One second of the series: the count's sum or the gauge's last value, or
+        // a distribution's values, and the outbox points folded into it.
+        private sealed class Second
+        {
+            public double Value;
+            public List<double>? Values;
+            public readonly List<OutboxPoint> Sources = [];
+        }
+
+        private readonly SortedDictionary<long, Second> _seconds = [];
+        private readonly int _overhead = 256 + metric.Length + tags.Sum(t => t.Length + 4);
 
         public DatadogKind Kind => kind;
 
         public void Add(OutboxPoint p)
         {
-            _seconds.TryGetValue(p.T, out var second);
-            second.Sources ??= [];
+            if (!_seconds.TryGetValue(p.T, out var second)) _seconds[p.T] = second = new Second();
             second.Sources.Add(p);
             switch (kind)
             {
@@ -130,15 +139,13 @@ public static class DatadogPayload
 
                     break;
             }
-
-            _seconds[p.T] = second;
         }
 
         // The series as JSON, cut into pieces under maxBytes, each with the points it carries.
         public IEnumerable<(byte[] Json, List<OutboxPoint> Sources)> Encode(int maxBytes)
         {
-            var piece = new List<KeyValuePair<long, (double Value, List<double>? Values, List<OutboxPoint> Sources)>>();
-            var size = 256 + metric.Length + tags.Sum(t => t.Length + 4);
+            var piece = new List<KeyValuePair<long, Second>>();
+            var size = _overhead;
             foreach (var second in _seconds)
             {
                 var pointSize = 64 + (second.Value.Values?.Count ?? 0) * 26;
@@ -146,7 +153,7 @@ public static class DatadogPayload
                 {
                     yield return Json(piece);
                     piece.Clear();
-                    size = 256 + metric.Length + tags.Sum(t => t.Length + 4);
+                    size = _overhead;
                 }
 
                 piece.Add(second);
@@ -156,7 +163,7 @@ public static class DatadogPayload
             if (piece.Count > 0) yield return Json(piece);
         }
 
-        private (byte[], List<OutboxPoint>) Json(List<KeyValuePair<long, (double Value, List<double>? Values, List<OutboxPoint> Sources)>> seconds)
+        private (byte[], List<OutboxPoint>) Json(List<KeyValuePair<long, Second>> seconds)
         {
             var buffer = new ArrayBufferWriter<byte>();
             using var writer = new Utf8JsonWriter(buffer);

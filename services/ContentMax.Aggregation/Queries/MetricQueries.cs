@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ContentMax.Aggregation.Rollups;
+using ContentMax.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -326,29 +327,15 @@ public sealed record RawMetric(Guid Id, string Metric, double Value, long Timest
 // An opaque position in the raw listing: the (timestamp, id) of the last row returned.
 public sealed record RawCursor(DateTimeOffset Timestamp, Guid Id)
 {
-    public string Encode() =>
-        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{Timestamp.ToUnixTimeMilliseconds()}:{Id:N}"))
-            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    public string Encode() => PageCursor.Encode(Timestamp.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), Id.ToString("N"));
 
     public static bool TryDecode(string text, out RawCursor? cursor)
     {
-        cursor = null;
-        try
-        {
-            var padded = text.Replace('-', '+').Replace('_', '/');
-            padded += new string('=', (4 - padded.Length % 4) % 4);
-            var parts = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split(':');
-            if (parts.Length == 2 && long.TryParse(parts[0], out var ms) && Guid.TryParseExact(parts[1], "N", out var id)
-                && ms >= DateTimeOffset.MinValue.ToUnixTimeMilliseconds() && ms <= DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())
-            {
-                cursor = new RawCursor(DateTimeOffset.FromUnixTimeMilliseconds(ms), id);
-                return true;
-            }
-        }
-        catch (FormatException)
-        {
-        }
-
-        return false;
+        cursor = PageCursor.Decode(text) is [var msText, var idText]
+            && long.TryParse(msText, out var ms) && Guid.TryParseExact(idText, "N", out var id)
+            && ms >= DateTimeOffset.MinValue.ToUnixTimeMilliseconds() && ms <= DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()
+                ? new RawCursor(DateTimeOffset.FromUnixTimeMilliseconds(ms), id)
+                : null;
+        return cursor is not null;
     }
 }

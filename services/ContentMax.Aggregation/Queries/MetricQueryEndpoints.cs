@@ -48,11 +48,7 @@ public static class MetricQueryEndpoints
         var errors = new Dictionary<string, string[]>();
         var window = ReadPeriod(period, errors);
         ReadMetricName(metric, errors);
-        var names = DefaultNames;
-        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out names) || names < 1 || names > MaxNames))
-        {
-            errors["limit"] = [$"must be a whole number from 1 to {MaxNames}"];
-        }
+        var names = ReadLimit(limit, DefaultNames, MaxNames, errors);
 
         if (errors.Count > 0) return Invalid(errors);
 
@@ -117,11 +113,7 @@ public static class MetricQueryEndpoints
         if (string.IsNullOrEmpty(tag)) errors["tag"] = ["is required"];
         else if (MetricRules.CheckText(tag, MetricRules.MaxTagKeyLength) is { } tagError) errors["tag"] = [tagError];
 
-        var take = 50;
-        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out take) || take < 1 || take > 500))
-        {
-            errors["limit"] = ["must be a whole number from 1 to 500"];
-        }
+        var take = ReadLimit(limit, 50, 500, errors);
 
         if (errors.Count > 0) return Invalid(errors);
 
@@ -138,11 +130,7 @@ public static class MetricQueryEndpoints
         var window = ReadPeriod(period, errors);
         if (metric is not null) ReadMetricName(metric, errors);
 
-        var take = 100;
-        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out take) || take < 1 || take > MaxRawLimit))
-        {
-            errors["limit"] = [$"must be a whole number from 1 to {MaxRawLimit}"];
-        }
+        var take = ReadLimit(limit, 100, MaxRawLimit, errors);
 
         RawCursor? after = null;
         if (cursor is not null && !RawCursor.TryDecode(cursor, out after))
@@ -155,6 +143,15 @@ public static class MetricQueryEndpoints
         var to = time.GetUtcNow();
         var (items, next) = await queries.RawAsync(to - window, to, metric, after, take, cancellationToken);
         return TypedResults.Ok(new RawResponse(items, next?.Encode()));
+    }
+
+    // `limit`, or the default when absent; anything but a whole number from 1 to max is an error.
+    private static int ReadLimit(string? limit, int fallback, int max, Dictionary<string, string[]> errors)
+    {
+        if (limit is null) return fallback;
+        if (int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= 1 && value <= max) return value;
+        errors["limit"] = [$"must be a whole number from 1 to {max}"];
+        return fallback;
     }
 
     private static TimeSpan ReadPeriod(string? period, Dictionary<string, string[]> errors)

@@ -47,9 +47,7 @@ public sealed class FaultFixture : IAsyncLifetime
             "Alerting:EvaluationInterval=00:00:01",
         ]);
 
-        App = await builder.BuildAsync();
-        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(6)); // several AppHosts start at once on two cores
-        await App.StartAsync(startup.Token);
+        App = await TestAppHost.StartAsync(builder, waitForServices: false);
         await WaitForAllHealthyAsync(TimeSpan.FromMinutes(3));
     }
 
@@ -65,14 +63,8 @@ public sealed class FaultFixture : IAsyncLifetime
         await App.WaitForInstancesAsync("health-probe", 1, ResourceInstances.IsHealthy, timeout);
     }
 
-    public HttpClient Client(string service, string? key, TimeSpan? timeout = null)
-    {
-        var client = App.CreateHttpClient(service, "http");
-        client.Timeout = timeout ?? TimeSpan.FromSeconds(30);
-        if (key is not null) client.DefaultRequestHeaders.Add("X-Api-Key", key);
-        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        return client;
-    }
+    public HttpClient Client(string service, string? key, TimeSpan? timeout = null) =>
+        TestAppHost.Client(App, service, key, timeout ?? TimeSpan.FromSeconds(30));
 
     public async Task<string> ConnectionStringAsync(string resource) =>
         await App.GetConnectionStringAsync(resource) ?? throw new InvalidOperationException($"No connection string for {resource}.");
@@ -133,19 +125,7 @@ public sealed class FaultFixture : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
-    {
-        await App.StopAsync();
-        await App.DisposeAsync();
-        try
-        {
-            Directory.Delete(_dataDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A server may still be flushing; the directory is under /tmp.
-        }
-    }
+    public Task DisposeAsync() => TestAppHost.StopAsync(App, _dataDirectory);
 }
 
 // Runs after the parallel collections, alone, so its load and its outages
