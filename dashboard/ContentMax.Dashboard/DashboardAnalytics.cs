@@ -16,6 +16,8 @@ public sealed class DashboardAnalytics(ProductAnalytics analytics, Authenticatio
     public const string OverviewTab = "overview_tab";
     public const string OverviewPeriod = "overview_period";
     public const string VitalTrend = "vital_trend";
+    public const string ExploreMetric = "explore_metric";
+    public const string AlertAction = "alert_action";
 
     public async Task FeatureUsedAsync(string feature, IReadOnlyDictionary<string, object?> properties)
     {

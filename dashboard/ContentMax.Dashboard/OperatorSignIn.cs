@@ -32,7 +32,9 @@ public static class OperatorSignIn
             .Validate(o => !string.IsNullOrWhiteSpace(o.Read), "ApiKeys:Read is not set: the dashboard needs the read key to sign operators in and to query the APIs.")
             .ValidateOnStart();
         builder.Services.AddSingleton<ApiKeyRing>();
+        builder.Services.AddSingleton<OperatorKeys>();
 
+        var lifetime = SessionLifetime(builder.Configuration);
         var secure = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
         builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(options =>
@@ -45,7 +47,6 @@ public static class OperatorSignIn
                 options.SlidingExpiration = true;
                 options.LoginPath = SignInPath;
                 options.LogoutPath = "/signout";
-                var lifetime = builder.Configuration.GetValue("Dashboard:SessionLifetime", TimeSpan.FromHours(12));
                 options.Events.OnValidatePrincipal = context => ValidateSessionAsync(context, lifetime);
             });
         var signInWindow = builder.Configuration.GetValue("Dashboard:SignInWindow", TimeSpan.FromMinutes(1));
@@ -101,9 +102,13 @@ public static class OperatorSignIn
         }
     });
 
+    private static TimeSpan SessionLifetime(IConfiguration configuration) =>
+        configuration.GetValue("Dashboard:SessionLifetime", TimeSpan.FromHours(12));
+
     public static IEndpointRouteBuilder MapOperatorSignIn(this IEndpointRouteBuilder app)
     {
-        app.MapPost(SignInPath, async (HttpContext context, ApiKeyRing keys, [FromForm] string? key, [FromForm] string? returnUrl) =>
+        var lifetime = SessionLifetime(app.ServiceProvider.GetRequiredService<IConfiguration>());
+        app.MapPost(SignInPath, async (HttpContext context, ApiKeyRing keys, OperatorKeys held, [FromForm] string? key, [FromForm] string? returnUrl) =>
         {
             var found = string.IsNullOrWhiteSpace(key) ? null : keys.Find(key.Trim());
             if (found is null || !found.Roles.Contains(ApiRoles.Read))
@@ -112,19 +117,25 @@ public static class OperatorSignIn
             }
 
             var operatorId = "op-" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes("contentmax-operator:" + key!.Trim())))[..16].ToLowerInvariant();
-            var identity = new ClaimsIdentity(
-                [
-                    new Claim(ClaimTypes.NameIdentifier, operatorId), new Claim(ClaimTypes.Name, "Operator"), new Claim(ClaimTypes.Role, ApiRoles.Read),
-                    new Claim(KeyNameClaim, found.Name), new Claim(KeyFingerprintClaim, ApiKeyRing.Fingerprint(key.Trim())),
-                    new Claim(SignedInAtClaim, DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                ],
-                CookieAuthenticationDefaults.AuthenticationScheme);
+            // A key with the admin role (the admin key, or a named key) gives an
+            // admin session: the dashboard shows it the controls that change
+            // alerts, and acts with this very key (OperatorKeys).
+            List<Claim> claims =
+            [
+                new Claim(ClaimTypes.NameIdentifier, operatorId), new Claim(ClaimTypes.Name, found.Name), new Claim(ClaimTypes.Role, ApiRoles.Read),
+                new Claim(KeyNameClaim, found.Name), new Claim(KeyFingerprintClaim, ApiKeyRing.Fingerprint(key.Trim())),
+                new Claim(SignedInAtClaim, DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new Claim(OperatorKeys.SessionClaim, held.Hold(key.Trim(), lifetime)),
+            ];
+            if (found.Roles.Contains(ApiRoles.Admin)) claims.Add(new Claim(ClaimTypes.Role, ApiRoles.Admin));
+            var identity = new ClaimsIdentity(claims, CookieAuthenticationDefaults.AuthenticationScheme);
             await context.SignInAsync(new ClaimsPrincipal(identity));
             return Results.LocalRedirect(SafeReturnUrl(returnUrl));
         }).AllowAnonymous().RequireRateLimiting(SignInPolicy);
 
-        app.MapPost("/signout", async (HttpContext context) =>
+        app.MapPost("/signout", async (HttpContext context, OperatorKeys held) =>
         {
+            held.Release(context.User);
             await context.SignOutAsync();
             return Results.LocalRedirect(SignInPath);
         });

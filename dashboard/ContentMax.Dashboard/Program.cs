@@ -24,6 +24,7 @@ app.UseRateLimiter();
 app.UseSignInFormErrors();
 app.MapStaticAssets();
 app.MapOperatorSignIn();
+app.MapExploreExport();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Run();

@@ -26,5 +26,12 @@ public sealed record BudgetPoint(DateTimeOffset At, double BudgetRemaining, doub
 public sealed record SloReport(SloDefinition Slo, string Source, long Good, long Total, double Sli, double ErrorBudget, double BudgetRemaining,
     Dictionary<string, double> BurnRates, List<BudgetPoint>? Budget, List<string> FiringAlerts);
 
-// Everything the Alerts tab shows, fetched together.
-public sealed record AlertsOverview(AlertsReport Alerts, List<AlertHistoryEntry> History, List<SilenceView> Silences, List<NotificationRecord> Notifications);
+// Who changed what from the dashboard or the admin API: the key's name as actor.
+public sealed record AuditEntry(long Id, DateTimeOffset At, string Actor, string Action, string Target, System.Text.Json.Nodes.JsonObject? Detail);
+
+// A rule definition as stored, kept as JSON so the editor sends back every field it does not show.
+public sealed record StoredRuleDocument(System.Text.Json.Nodes.JsonObject Rule, string Source, DateTimeOffset UpdatedAt);
+
+// Everything the Alerts tab shows, fetched together. Audit is null while aggregation cannot list it.
+public sealed record AlertsOverview(AlertsReport Alerts, List<AlertHistoryEntry> History, List<SilenceView> Silences, List<NotificationRecord> Notifications,
+    List<StoredRuleDocument> Rules, List<AuditEntry>? Audit);

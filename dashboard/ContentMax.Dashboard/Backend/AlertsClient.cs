@@ -13,12 +13,28 @@ public sealed class AlertsClient(HttpClient http, ILogger<AlertsClient> logger)
             var history = http.GetFromJsonAsync<List<AlertHistoryEntry>>("/api/alerts/history?limit=50", ct);
             var silences = http.GetFromJsonAsync<List<SilenceView>>("/api/alerts/silences", ct);
             var notifications = http.GetFromJsonAsync<List<NotificationRecord>>("/api/alerts/notifications?limit=30", ct);
-            return new Fetched<AlertsOverview>(new AlertsOverview((await alerts)!, (await history)!, (await silences)!, (await notifications)!), null);
+            var rules = http.GetFromJsonAsync<List<StoredRuleDocument>>("/api/alerts/rules", ct);
+            var audit = AuditAsync(ct);
+            return new Fetched<AlertsOverview>(
+                new AlertsOverview((await alerts)!, (await history)!, (await silences)!, (await notifications)!, (await rules)!, await audit), null);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or IOException)
         {
             logger.LogWarning("Alerts unavailable: {Error}", ex.GetType().Name);
             return new Fetched<AlertsOverview>(null, "The alerts are unavailable.");
+        }
+    }
+
+    private async Task<List<AuditEntry>?> AuditAsync(CancellationToken ct)
+    {
+        try
+        {
+            return await http.GetFromJsonAsync<List<AuditEntry>>("/api/alerts/audit?limit=50", ct);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or IOException)
+        {
+            logger.LogWarning("Alert audit unavailable: {Error}", ex.GetType().Name);
+            return null;
         }
     }
 

@@ -1,4 +1,5 @@
 using ContentMax.ServiceDefaults;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 
 namespace ContentMax.Dashboard;
@@ -12,6 +13,11 @@ public static class BackendClientExtensions
         builder.Services.AddHttpClient<MetricsClient>(ConfigureClient("http://aggregation"));
         builder.Services.AddHttpClient<AlertsClient>(ConfigureClient("http://aggregation"));
         builder.Services.AddHttpClient<HealthClient>(ConfigureClient("http://health-probe"));
+        // Changes go with the operator's own key, set per request: no default key.
+        // A change is never sent twice: the standard pipeline retries only safe methods for it.
+        builder.Services.AddHttpClient<AlertAdminClient>(client => client.BaseAddress = new Uri("http://aggregation"));
+        builder.Services.Configure<HttpStandardResilienceOptions>(
+            nameof(AlertAdminClient) + "-standard", options => options.Retry.DisableForUnsafeHttpMethods());
         return builder;
     }
 

@@ -15,16 +15,64 @@ public sealed class MetricsClient(HttpClient http, ILogger<MetricsClient> logger
 
     // Per endpoint, whichever way a service names it: the route template the
     // ContentMax client library tags as `route`, or `endpoint` as hand-written
-    // tracking calls do. Points tagged with neither are left out.
-    public async Task<Fetched<BreakdownReport>> EndpointBreakdownAsync(string metric, string period, CancellationToken ct)
+    // tracking calls do. One grouped query, so every point is in exactly one
+    // row: its route, else its endpoint, else "(no endpoint tag)"; beyond the
+    // top 50 combinations, "(other endpoints)". The rows add up to the whole.
+    public async Task<Fetched<EndpointBreakdown>> EndpointBreakdownAsync(string metric, string period, CancellationToken ct)
     {
-        var byRoute = await BreakdownAsync(metric, "route", period, ct);
-        var byEndpoint = await BreakdownAsync(metric, "endpoint", period, ct);
-        if (!byRoute.Ok || !byEndpoint.Ok) return byRoute.Ok ? byEndpoint : byRoute;
+        var grouped = await GetAsync<BreakdownReport>(
+            $"/api/metrics/breakdown?metric={Uri.EscapeDataString(metric)}&groupBy=route&groupBy=endpoint&period={period}&limit=50", ct);
+        if (!grouped.Ok) return new Fetched<EndpointBreakdown>(null, grouped.Error);
 
-        var values = byEndpoint.Value!.Values.Where(kv => kv.Key.Length > 0).ToDictionary();
-        foreach (var (route, aggregate) in byRoute.Value!.Values.Where(kv => kv.Key.Length > 0)) values[route] = aggregate;
-        return new Fetched<BreakdownReport>(new BreakdownReport(metric, "endpoint", values), null);
+        var rows = new Dictionary<string, List<MetricAggregate>>(StringComparer.Ordinal);
+        foreach (var group in grouped.Value!.Groups ?? [])
+        {
+            var endpoint = group.Other ? EndpointBreakdown.Other
+                : Tag(group, "route") ?? Tag(group, "endpoint") ?? EndpointBreakdown.Untagged;
+            if (!rows.TryGetValue(endpoint, out var parts)) rows[endpoint] = parts = [];
+            parts.Add(group.Aggregate);
+        }
+
+        return new Fetched<EndpointBreakdown>(new EndpointBreakdown(metric, rows.ToDictionary(r => r.Key, r => EndpointBreakdown.Combine(r.Value))), null);
+    }
+
+    private static string? Tag(GroupAggregate group, string key) => group.Group.GetValueOrDefault(key) is { Length: > 0 } value ? value : null;
+
+    // The explorer's view: grouped and filtered series, as the query names them.
+    public Task<Fetched<SeriesReport>> ExploreAsync(ExploreQuery query, CancellationToken ct) =>
+        GetAsync<SeriesReport>(query.SeriesPath, ct);
+
+    // Tag keys and their commonest values on one metric, to offer as filters and groupings.
+    public Task<Fetched<TagsReport>> TagsAsync(string metric, string period, CancellationToken ct) =>
+        GetAsync<TagsReport>($"/api/metrics/tags?metric={Uri.EscapeDataString(metric)}&period={Uri.EscapeDataString(period)}", ct);
+
+    // p75 of LCP, INP and CLS per page: by the `page` tag where pages carry
+    // one, else by `route` (what the browser snippet tags every vital with).
+    public async Task<Fetched<VitalsByPage>> VitalsByPageAsync(string period, CancellationToken ct)
+    {
+        string[] vitals = ["LCP", "INP", "CLS"];
+        foreach (var tag in (string[])["page", "route"])
+        {
+            var found = new Dictionary<string, Dictionary<string, MetricAggregate>>();
+            foreach (var vital in vitals)
+            {
+                var breakdown = await BreakdownAsync(vital, tag, period, ct);
+                if (!breakdown.Ok) return new Fetched<VitalsByPage>(null, breakdown.Error);
+                found[vital] = breakdown.Value!.Values.Where(kv => kv.Key.Length > 0).ToDictionary();
+            }
+
+            if (found.Values.Any(v => v.Count > 0) || tag == "route")
+            {
+                var rows = found.Values.SelectMany(v => v.Keys).Distinct(StringComparer.Ordinal)
+                    .Select(page => new PageVitals(page, found["LCP"].GetValueOrDefault(page), found["INP"].GetValueOrDefault(page), found["CLS"].GetValueOrDefault(page)))
+                    .OrderByDescending(r => r.Samples)
+                    .ThenBy(r => r.Page, StringComparer.Ordinal)
+                    .ToList();
+                return new Fetched<VitalsByPage>(new VitalsByPage(tag, rows), null);
+            }
+        }
+
+        return new Fetched<VitalsByPage>(new VitalsByPage("route", []), null);
     }
 
     public Task<Fetched<RawReport>> LatestAsync(string metric, string period, CancellationToken ct) =>
@@ -34,7 +82,17 @@ public sealed class MetricsClient(HttpClient http, ILogger<MetricsClient> logger
     {
         try
         {
-            return new Fetched<T>(await http.GetFromJsonAsync<T>(url, ct), null);
+            using var response = await http.GetAsync(url, ct);
+            if (response.StatusCode == System.Net.HttpStatusCode.BadRequest)
+            {
+                // The query itself is wrong (a hand-edited link): say what aggregation said.
+                var problem = await response.Content.ReadFromJsonAsync<Microsoft.AspNetCore.Mvc.ValidationProblemDetails>(ct);
+                var reasons = problem?.Errors.Select(e => $"{e.Key} {string.Join("; ", e.Value)}") ?? [];
+                return new Fetched<T>(null, "The query is not valid: " + string.Join(". ", reasons) + ".");
+            }
+
+            response.EnsureSuccessStatusCode();
+            return new Fetched<T>(await response.Content.ReadFromJsonAsync<T>(ct), null);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
         {
