@@ -30,15 +30,34 @@ public class DashboardBrowserTests(AppHostFixture fixture) : DashboardBrowserTes
         foreach (var period in new[] { "24h", "7d" })
         {
             await Page.ClickAsync($"[data-period=\"{period}\"]");
-            foreach (var tab in new[] { "performance", "errors", "usage", "business", "health" })
+            foreach (var tab in new[] { "performance", "errors", "usage", "business", "health", "alerts", "slos" })
             {
                 await Page.ClickAsync($"[data-tab={tab}]");
                 await Expect(Page.Locator($"[data-tab={tab}]")).ToHaveAttributeAsync("aria-selected", "true");
+                await Expect(Page.Locator("main")).Not.ToContainTextAsync("Loading…", new() { Timeout = 30_000 });
                 var text = await Page.Locator("main").InnerTextAsync();
-                Assert.DoesNotContain("_period", text);
+                AssertNoPlaceholder(text, tab);
                 if (text.Contains("in the last", StringComparison.Ordinal)) Assert.Contains($"in the last {period}", text);
             }
         }
+
+        // The explorer, empty and with a metric that has no points.
+        foreach (var path in new[] { "/explore", $"/explore?metric={MetricsApi.UniqueName()}&agg=p99&groupBy=route&period=6h" })
+        {
+            await Page.GotoAsync(BaseUrl + path);
+            await Expect(Page.Locator("[data-control=metric]")).ToBeVisibleAsync();
+            await Expect(Page.Locator("main")).Not.ToContainTextAsync("Loading…", new() { Timeout = 30_000 });
+            AssertNoPlaceholder(await Page.Locator("main").InnerTextAsync(), path);
+        }
+
+        Assert.Empty(Browser.ConsoleErrors);
+    }
+
+    // A field name, a format item or an unrendered Razor expression printed as text.
+    private static void AssertNoPlaceholder(string text, string where)
+    {
+        var found = System.Text.RegularExpressions.Regex.Match(text, @"_period|@[A-Za-z_]|\{[0-9]+(:[^}]*)?\}|\{[A-Za-z_]+\}|\bNaN\b|\bundefined\b|\bnull\b");
+        Assert.False(found.Success, $"{where} shows the placeholder '{found.Value}' in: {text}");
     }
 
     [Fact]
@@ -118,8 +137,9 @@ public class DashboardBrowserTests(AppHostFixture fixture) : DashboardBrowserTes
             new { metric = "api_response_time", value = i * 10.0, tags = new { endpoint = i % 2 == 0 ? "/api/nodes" : "/api/projects", status = 200 } },
         }).ToArray();
         // Other tests' API traffic (the client library's) counts too: ours adds
-        // 40 requests, and the tab shows what aggregation answers.
-        var requestsBefore = (await aggregation.AggregateAsync("api_requests", "24h"))?["count"]?.GetValue<long>() ?? 0;
+        // 40 timed responses (the requests the tab counts), and the tab shows
+        // what aggregation answers.
+        var requestsBefore = (await aggregation.AggregateAsync("api_response_time", "24h"))?["count"]?.GetValue<long>() ?? 0;
         await ingestion.PostAsync(usage);
         await Expect(Page.Locator("[data-stat=requests-total] .stat-value")).ToHaveTextAsync($"{requestsBefore + 40}", new() { Timeout = 30_000 });
         var p95 = (await aggregation.AggregateAsync("api_response_time", "24h"))!["p95"]!.GetValue<double>();
