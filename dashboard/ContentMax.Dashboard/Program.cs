@@ -1,6 +1,8 @@
-using Radzen;
-using ContentMax.Dashboard;
+using ContentMax.Dashboard.Backend;
 using ContentMax.Dashboard.Components;
+using ContentMax.Dashboard.Explore;
+using ContentMax.Dashboard;
+using Radzen;
 
 var builder = WebApplication.CreateBuilder(args);
 

@@ -1,9 +1,10 @@
-using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
+using System.Net;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using ContentMax.Dashboard.Backend;
 
-namespace ContentMax.Dashboard;
+namespace ContentMax.Dashboard.Admin;
 
 // What an operator changes from the Alerts tab, sent to aggregation's admin
 // API with the operator's own key (OperatorKeys): aggregation checks that key's

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Claims;
 using System.Security.Cryptography;
 
-namespace ContentMax.Dashboard;
+namespace ContentMax.Dashboard.Admin;
 
 // The key each signed-in operator presented, held in this process's memory
 // only (never in the cookie, never sent back to the browser), so that what an

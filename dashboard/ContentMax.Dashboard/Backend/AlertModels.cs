@@ -1,4 +1,4 @@
-namespace ContentMax.Dashboard;
+namespace ContentMax.Dashboard.Backend;
 
 // The shapes of aggregation's /api/alerts and /api/slos.
 

@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 
-namespace ContentMax.Dashboard;
+namespace ContentMax.Dashboard.Backend;
 
 // Alerts and SLOs from aggregation, with the read key like every other read.
 public sealed class AlertsClient(HttpClient http, ILogger<AlertsClient> logger)

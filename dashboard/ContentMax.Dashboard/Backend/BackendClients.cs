@@ -1,8 +1,9 @@
+using ContentMax.Dashboard.Admin;
 using ContentMax.ServiceDefaults;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 
-namespace ContentMax.Dashboard;
+namespace ContentMax.Dashboard.Backend;
 
 // The dashboard reads metrics from aggregation and health from health-probe,
 // server to server, with the read key. The browser never sees a key.

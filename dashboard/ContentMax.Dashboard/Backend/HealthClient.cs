@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 
-namespace ContentMax.Dashboard;
+namespace ContentMax.Dashboard.Backend;
 
 public sealed class HealthClient(HttpClient http, ILogger<HealthClient> logger)
 {

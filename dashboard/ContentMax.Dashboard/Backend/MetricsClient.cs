@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
+using ContentMax.Dashboard.Explore;
 
-namespace ContentMax.Dashboard;
+namespace ContentMax.Dashboard.Backend;
 
 public sealed class MetricsClient(HttpClient http, ILogger<MetricsClient> logger)
 {

@@ -1,4 +1,4 @@
-namespace ContentMax.Dashboard;
+namespace ContentMax.Dashboard.Backend;
 
 // The shapes the aggregation and health-probe APIs answer with.
 

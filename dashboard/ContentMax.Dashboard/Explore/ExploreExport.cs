@@ -1,4 +1,5 @@
-namespace ContentMax.Dashboard;
+using ContentMax.Dashboard.Backend;
+namespace ContentMax.Dashboard.Explore;
 
 // /explore/export.csv?<the explorer's query>: the numbers the explorer shows,
 // for a spreadsheet. Signed-in operators only, like the page.

@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Text;
+using ContentMax.Dashboard.Backend;
 using ContentMax.ServiceDefaults;
 using Microsoft.AspNetCore.WebUtilities;
 
-namespace ContentMax.Dashboard;
+namespace ContentMax.Dashboard.Explore;
 
 // Everything the explorer shows, as the query string holds it: a link
 // reproduces the view. The parameters are named as aggregation's read API
