@@ -1,7 +1,7 @@
+using ContentMax.Dashboard;
 using ContentMax.Dashboard.Backend;
 using ContentMax.Dashboard.Components;
 using ContentMax.Dashboard.Explore;
-using ContentMax.Dashboard;
 using Radzen;
 
 var builder = WebApplication.CreateBuilder(args);
