@@ -1,13 +1,14 @@
 using System.Security.Claims;
 using System.Text.Json;
 using ContentMax.ServiceDefaults;
+using Npgsql;
 
 namespace ContentMax.Aggregation.Alerting;
 
 // What the admin API records in alert_audit for each change to rules,
-// silences and SLOs. AlertStore writes the row in the change's own
-// transaction; this says who acted and what the detail holds.
-public static class AlertAudit
+// silences and SLOs: who acted and what the detail holds. AlertStore adds the
+// row to the change's own transaction (Record); this reads them back.
+public sealed class AlertAudit(NpgsqlDataSource dataSource)
 {
     public const string RuleCreated = "rule.created";
     public const string RuleUpdated = "rule.updated";
@@ -60,6 +61,35 @@ public static class AlertAudit
     });
 
     private static string Serialize<T>(T detail) => JsonSerializer.Serialize(detail, AlertingJson.Options);
+
+    // The audit row, for the batch or transaction of the change it records.
+    public static NpgsqlBatchCommand Record(string actor, string action, string target, string detail)
+    {
+        var command = new NpgsqlBatchCommand("INSERT INTO alert_audit (actor, action, target, detail) VALUES ($1, $2, $3, $4::jsonb)");
+        command.Parameters.Add(new NpgsqlParameter { Value = actor });
+        command.Parameters.Add(new NpgsqlParameter { Value = action });
+        command.Parameters.Add(new NpgsqlParameter { Value = target });
+        command.Parameters.Add(new NpgsqlParameter { Value = detail });
+        return command;
+    }
+
+    // Newest first.
+    public async Task<List<AuditEntry>> ReadAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT id, at, actor, action, target, detail::text FROM alert_audit ORDER BY at DESC, id DESC LIMIT $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        var entries = new List<AuditEntry>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            using var detail = JsonDocument.Parse(reader.GetString(5));
+            entries.Add(new AuditEntry(reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2), reader.GetString(3),
+                reader.GetString(4), detail.RootElement.Clone()));
+        }
+
+        return entries;
+    }
 }
 
 // One row of alert_audit as GET /api/alerts/audit answers it.

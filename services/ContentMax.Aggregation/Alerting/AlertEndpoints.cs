@@ -171,10 +171,10 @@ public static class AlertEndpoints
     }
 
     internal static async Task<Results<Ok<List<AuditEntry>>, ValidationProblem>> GetAuditAsync(
-        AlertStore store, CancellationToken cancellationToken, int? limit = null)
+        AlertAudit audit, CancellationToken cancellationToken, int? limit = null)
     {
         if (limit is < 1 or > MaxHistory) return Invalid(new() { ["limit"] = [$"must be between 1 and {MaxHistory}"] });
-        return TypedResults.Ok(await store.AuditAsync(limit ?? 50, cancellationToken));
+        return TypedResults.Ok(await audit.ReadAsync(limit ?? 50, cancellationToken));
     }
 
     private static SilenceView View(Silence s, DateTimeOffset now) =>

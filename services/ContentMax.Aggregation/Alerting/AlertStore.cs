@@ -169,39 +169,10 @@ public sealed class AlertStore(NpgsqlDataSource dataSource)
             batch.BatchCommands.Add(command);
         }
 
-        batch.BatchCommands.Add(AuditCommand(actor, action, id, detailOf(definition)));
+        batch.BatchCommands.Add(AlertAudit.Record(actor, action, id, detailOf(definition)));
         await batch.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return DeleteOutcome.Deleted;
-    }
-
-    // ---- audit ----
-
-    private static NpgsqlBatchCommand AuditCommand(string actor, string action, string target, string detail)
-    {
-        var command = new NpgsqlBatchCommand("INSERT INTO alert_audit (actor, action, target, detail) VALUES ($1, $2, $3, $4::jsonb)");
-        command.Parameters.Add(new NpgsqlParameter { Value = actor });
-        command.Parameters.Add(new NpgsqlParameter { Value = action });
-        command.Parameters.Add(new NpgsqlParameter { Value = target });
-        command.Parameters.Add(new NpgsqlParameter { Value = detail });
-        return command;
-    }
-
-    public async Task<List<AuditEntry>> AuditAsync(int limit, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(
-            "SELECT id, at, actor, action, target, detail::text FROM alert_audit ORDER BY at DESC, id DESC LIMIT $1");
-        command.Parameters.Add(new NpgsqlParameter { Value = limit });
-        var entries = new List<AuditEntry>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            using var detail = JsonDocument.Parse(reader.GetString(5));
-            entries.Add(new AuditEntry(reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2), reader.GetString(3),
-                reader.GetString(4), detail.RootElement.Clone()));
-        }
-
-        return entries;
     }
 
     // ---- evaluation state ----
@@ -385,7 +356,7 @@ public sealed class AlertStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter { Value = silence.CreatedBy });
         command.Parameters.Add(new NpgsqlParameter { Value = silence.CreatedAt.UtcDateTime });
         batch.BatchCommands.Add(command);
-        batch.BatchCommands.Add(AuditCommand(silence.CreatedBy, AlertAudit.SilenceCreated, silence.Id.ToString(), AlertAudit.Detail(silence)));
+        batch.BatchCommands.Add(AlertAudit.Record(silence.CreatedBy, AlertAudit.SilenceCreated, silence.Id.ToString(), AlertAudit.Detail(silence)));
         await batch.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
@@ -416,7 +387,7 @@ public sealed class AlertStore(NpgsqlDataSource dataSource)
         }
 
         await using var batch = new NpgsqlBatch(connection, transaction);
-        batch.BatchCommands.Add(AuditCommand(actor, AlertAudit.SilenceExpired, id.ToString(), AlertAudit.Detail(silence, endedAt)));
+        batch.BatchCommands.Add(AlertAudit.Record(actor, AlertAudit.SilenceExpired, id.ToString(), AlertAudit.Detail(silence, endedAt)));
         await batch.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
