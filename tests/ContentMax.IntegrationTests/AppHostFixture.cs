@@ -21,6 +21,10 @@ public sealed class AppHostFixture : IAsyncLifetime
     public const int ThrottledRequestsPerSecond = 5;
     public const int ThrottledMetricsPerSecond = 50;
 
+    // A named admin key, so the alert audit can be seen to record the key's own name.
+    public const string OpsConsoleKey = "test-ops-console-key-2f7d";
+    public const string OpsConsoleName = "ops-console";
+
     // A read key in the reloadable keys file (ApiKeys:KeysFile).
     public const string FileKey = "test-file-key-1e44";
 
@@ -81,6 +85,8 @@ public sealed class AppHostFixture : IAsyncLifetime
             "Ingestion:Cardinality:MaxSeriesPerNamePerHour=100000",
             $"Ingestion:Cardinality:Keys:cardinal:MaxNamesPerHour={CardinalNames}",
             $"Ingestion:Cardinality:Keys:cardinal:MaxSeriesPerNamePerHour={CardinalSeries}",
+            $"ApiKeys:Keys:{OpsConsoleName}:Role=admin",
+            $"ApiKeys:Keys:{OpsConsoleName}:Hash={ApiKeyHash.HexOf(OpsConsoleKey)}",
             "ApiKeys:Keys:throttled:Role=ingest",
             $"ApiKeys:Keys:throttled:Hash={ApiKeyHash.HexOf(ThrottledKey)}",
             $"RateLimits:Keys:throttled:RequestsPerSecond={ThrottledRequestsPerSecond}",

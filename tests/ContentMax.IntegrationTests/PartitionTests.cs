@@ -104,4 +104,36 @@ public class PartitionTests(AppHostFixture fixture)
             Assert.Equal([recentId.ToString()], await ColumnAsync(db, $"SELECT {column}::text FROM {table} WHERE {column} IN ('{oldId}', '{recentId}')"));
         }
     }
+
+    // The audit of admin changes is kept a year, like the alert history.
+    [Fact]
+    public async Task AlertAuditAndHistory_OlderThanAYear_AreDeleted_AndRecentOnesKept()
+    {
+        await using var db = await DatabaseAsync();
+        string oldTarget = "old-" + Guid.NewGuid().ToString("N")[..10], recentTarget = "recent-" + Guid.NewGuid().ToString("N")[..10];
+        foreach (var sql in new[]
+                 {
+                     "INSERT INTO alert_audit (at, actor, action, target) VALUES (now() - interval '366 days', 'admin', 'rule.created', $1), (now() - interval '1 day', 'admin', 'rule.created', $2)",
+                     "INSERT INTO alert_history (rule_id, from_state, to_state, at) VALUES ($1, 'inactive', 'firing', now() - interval '366 days'), ($2, 'inactive', 'firing', now() - interval '1 day')",
+                 })
+        {
+            await using var seed = db.CreateCommand(sql);
+            seed.Parameters.Add(new NpgsqlParameter { Value = oldTarget });
+            seed.Parameters.Add(new NpgsqlParameter { Value = recentTarget });
+            await seed.ExecuteNonQueryAsync();
+        }
+
+        var maintenance = new ContentMax.Aggregation.Storage.PartitionMaintenance(db,
+            Microsoft.Extensions.Options.Options.Create(new ContentMax.Aggregation.Storage.RetentionOptions()), TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<ContentMax.Aggregation.Storage.PartitionMaintenance>.Instance);
+        await Eventually.UntilAsync(async () =>
+            {
+                await maintenance.RunOnceAsync(CancellationToken.None);
+                return await ColumnAsync(db, "SELECT target FROM alert_audit WHERE target IN ($1, $2)", oldTarget, recentTarget);
+            },
+            targets => targets.Count == 1, TimeSpan.FromSeconds(30), targets => $"alert_audit still holds {string.Join(", ", targets)}", TimeSpan.FromSeconds(1));
+
+        Assert.Equal([recentTarget], await ColumnAsync(db, "SELECT target FROM alert_audit WHERE target IN ($1, $2)", oldTarget, recentTarget));
+        Assert.Equal([recentTarget], await ColumnAsync(db, "SELECT rule_id FROM alert_history WHERE rule_id IN ($1, $2)", oldTarget, recentTarget));
+    }
 }

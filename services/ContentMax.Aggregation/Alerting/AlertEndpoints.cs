@@ -5,9 +5,10 @@ using Microsoft.Extensions.Options;
 
 namespace ContentMax.Aggregation.Alerting;
 
-// /api/alerts: alert states (firing first), their history, rules, silences and
-// notification deliveries. Reading needs the read key; changing rules and
-// silences needs the admin key.
+// /api/alerts: alert states (firing first), their history, rules, silences,
+// notification deliveries and the audit of admin changes. Reading needs the
+// read key; changing rules and silences, and previewing a rule, needs the
+// admin key. Every change is audited under the calling key's name.
 public static class AlertEndpoints
 {
     public const int MaxHistory = 1000;
@@ -21,9 +22,11 @@ public static class AlertEndpoints
         read.MapGet("/rules/{id}", GetRuleAsync).WithSummary("One rule definition.");
         read.MapGet("/silences", GetSilencesAsync).WithSummary("Silences that are active, pending, or ended in the last day.");
         read.MapGet("/notifications", GetNotificationsAsync).WithSummary("Webhook deliveries, newest first, with their failures.");
+        read.MapGet("/audit", GetAuditAsync).WithSummary("Changes made through the admin API (rules, silences, SLOs), newest first, with the key that made each.");
 
         var admin = app.MapGroup("/api/alerts").WithTags("Alerts").RequireAuthorization(ApiRoles.Admin);
         admin.MapPut("/rules/{id}", PutRuleAsync).WithSummary("Create or replace a rule.");
+        admin.MapPost("/rules/preview", PreviewRuleAsync).WithSummary("Validate a rule as PUT does and judge it once against current data, storing nothing.");
         admin.MapDelete("/rules/{id}", DeleteRuleAsync).WithSummary("Delete a rule created through the API.");
         admin.MapPost("/silences", PostSilenceAsync).WithSummary("Silence alerts whose labels match, for a while.");
         admin.MapDelete("/silences/{id}", DeleteSilenceAsync).WithSummary("End a silence now.");
@@ -82,21 +85,47 @@ public static class AlertEndpoints
     internal static async Task<Results<Created<AlertRule>, Ok<AlertRule>, ValidationProblem>> PutRuleAsync(
         string id, HttpRequest request, AlertStore store, CancellationToken cancellationToken)
     {
-        var (rule, errors) = await ReadBodyAsync<AlertRule>(request, cancellationToken);
+        var (rule, errors) = await ReadRuleAsync(request, id, cancellationToken);
         if (rule is null) return Invalid(errors);
-        if (rule.Id.Length == 0) rule = rule with { Id = id };
-        errors = AlertingValidation.Check(rule);
-        if (rule.Id != id) errors["id"] = ["must match the id in the URL"];
-        if (errors.Count > 0) return Invalid(errors);
 
-        return await store.PutRuleAsync(rule, cancellationToken)
+        return await store.PutRuleAsync(rule, AlertAudit.Actor(request.HttpContext.User), cancellationToken)
             ? TypedResults.Created($"/api/alerts/rules/{id}", rule)
             : TypedResults.Ok(rule);
     }
 
+    // The id a previewed rule gets when its body has none.
+    public const string PreviewId = "preview";
+
+    public sealed record RulePreview(double? Value, bool WouldFire, string Condition, string? Error);
+
+    // The PUT body, checked exactly as PUT checks it, then judged once the way
+    // the evaluator judges it; nothing is stored and no state changes.
+    internal static async Task<Results<Ok<RulePreview>, ValidationProblem>> PreviewRuleAsync(
+        HttpRequest request, AlertEvaluator evaluator, CancellationToken cancellationToken)
+    {
+        var (rule, errors) = await ReadRuleAsync(request, null, cancellationToken);
+        if (rule is null) return Invalid(errors);
+
+        var (condition, value, error) = await evaluator.PreviewAsync(rule, cancellationToken);
+        return TypedResults.Ok(new RulePreview(value, condition && error is null, AlertEvaluator.Describe(rule), error));
+    }
+
+    // Reads and validates a rule body; without an id in the URL (a preview) an
+    // id left out of the body is PreviewId.
+    private static async Task<(AlertRule? Rule, Dictionary<string, string[]> Errors)> ReadRuleAsync(
+        HttpRequest request, string? urlId, CancellationToken cancellationToken)
+    {
+        var (rule, errors) = await ReadBodyAsync<AlertRule>(request, cancellationToken);
+        if (rule is null) return (null, errors);
+        if (rule.Id.Length == 0) rule = rule with { Id = urlId ?? PreviewId };
+        errors = AlertingValidation.Check(rule);
+        if (urlId is not null && rule.Id != urlId) errors["id"] = ["must match the id in the URL"];
+        return errors.Count > 0 ? (null, errors) : (rule, errors);
+    }
+
     internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteRuleAsync(
-        string id, AlertStore store, CancellationToken cancellationToken) =>
-        await store.DeleteRuleAsync(id, cancellationToken) switch
+        string id, HttpRequest request, AlertStore store, CancellationToken cancellationToken) =>
+        await store.DeleteRuleAsync(id, AlertAudit.Actor(request.HttpContext.User), cancellationToken) switch
         {
             DeleteOutcome.Deleted => TypedResults.NoContent(),
             DeleteOutcome.Seeded => SeededConflict("rule", id),
@@ -122,21 +151,30 @@ public static class AlertEndpoints
         errors = body.Check(now);
         if (errors.Count > 0) return Invalid(errors);
 
-        var silence = new Silence(Guid.CreateVersion7(), body.Matchers!, body.StartsAt ?? now, body.EndsAt!.Value, body.Comment!.Trim(),
-            request.HttpContext.User.Identity?.Name ?? "api-key", now);
+        var silence = new Silence(Guid.CreateVersion7(), body.Matchers!, body.StartsAt ?? now, body.End(now)!.Value, body.Comment!.Trim(),
+            AlertAudit.Actor(request.HttpContext.User), now);
         await store.AddSilenceAsync(silence, cancellationToken);
         return TypedResults.Created($"/api/alerts/silences/{silence.Id}", View(silence, now));
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteSilenceAsync(
-        Guid id, AlertStore store, TimeProvider time, CancellationToken cancellationToken) =>
-        await store.ExpireSilenceAsync(id, time.GetUtcNow(), cancellationToken) ? TypedResults.NoContent() : NotFoundProblem("running silence", id.ToString());
+        Guid id, HttpRequest request, AlertStore store, TimeProvider time, CancellationToken cancellationToken) =>
+        await store.ExpireSilenceAsync(id, time.GetUtcNow(), AlertAudit.Actor(request.HttpContext.User), cancellationToken)
+            ? TypedResults.NoContent()
+            : NotFoundProblem("running silence", id.ToString());
 
     internal static async Task<Results<Ok<List<NotificationRecord>>, ValidationProblem>> GetNotificationsAsync(
         AlertStore store, CancellationToken cancellationToken, string? rule = null, int? limit = null)
     {
         if (limit is < 1 or > MaxHistory) return Invalid(new() { ["limit"] = [$"must be between 1 and {MaxHistory}"] });
         return TypedResults.Ok(await store.NotificationsAsync(rule, limit ?? 100, cancellationToken));
+    }
+
+    internal static async Task<Results<Ok<List<AuditEntry>>, ValidationProblem>> GetAuditAsync(
+        AlertAudit audit, CancellationToken cancellationToken, int? limit = null)
+    {
+        if (limit is < 1 or > MaxHistory) return Invalid(new() { ["limit"] = [$"must be between 1 and {MaxHistory}"] });
+        return TypedResults.Ok(await audit.ReadAsync(limit ?? 50, cancellationToken));
     }
 
     private static SilenceView View(Silence s, DateTimeOffset now) =>

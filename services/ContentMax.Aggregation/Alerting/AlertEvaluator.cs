@@ -123,17 +123,7 @@ public sealed class AlertEvaluator(
                 continue;
             }
 
-            var condition = false;
-            double? value = null;
-            var ruleError = await WithinLimitAsync(settings.RuleTimeout, async limit =>
-            {
-                (condition, value) = rule.Kind switch
-                {
-                    RuleKinds.Health => HealthCondition(rule, health),
-                    RuleKinds.SloBurn => BurnCondition(rule, burnRates[rule.Slo!]),
-                    _ => await MetricConditionAsync(rule, now, limit),
-                };
-            }, cancellationToken);
+            var (condition, value, ruleError) = await JudgeAsync(rule, now, health, burnRates, settings.RuleTimeout, cancellationToken);
             if (ruleError is not null)
             {
                 // It keeps its state and shows the error; the others go on.
@@ -177,6 +167,37 @@ public sealed class AlertEvaluator(
         }
 
         return true;
+    }
+
+    // Whether one rule's condition holds now, and its value, within the rule
+    // time limit; an error (and no value) when it could not be judged.
+    private async Task<(bool Condition, double? Value, string? Error)> JudgeAsync(
+        AlertRule rule, DateTimeOffset now, IReadOnlyList<HealthCheckStatus> health,
+        IReadOnlyDictionary<string, Dictionary<TimeSpan, double>> burnRates, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var condition = false;
+        double? value = null;
+        var error = await WithinLimitAsync(timeout, async limit =>
+        {
+            (condition, value) = rule.Kind switch
+            {
+                RuleKinds.Health => HealthCondition(rule, health),
+                RuleKinds.SloBurn => BurnCondition(rule, burnRates[rule.Slo!]),
+                _ => await MetricConditionAsync(rule, now, limit),
+            };
+        }, cancellationToken);
+        return error is null ? (condition, value, null) : (false, null, error);
+    }
+
+    // Judges a rule that is not stored (the admin API's preview) once, now, as
+    // a cycle would, on any replica and without the lease: it reads the
+    // metrics and the health last recorded, and writes nothing. Stored kinds
+    // only (validation refuses slo_burn), so no SLO counts are needed.
+    public async Task<(bool Condition, double? Value, string? Error)> PreviewAsync(AlertRule rule, CancellationToken cancellationToken)
+    {
+        var health = rule.Kind == RuleKinds.Health ? await store.HealthChecksAsync(cancellationToken) : [];
+        return await JudgeAsync(rule, time.GetUtcNow(), health, new Dictionary<string, Dictionary<TimeSpan, double>>(),
+            options.CurrentValue.RuleTimeout, cancellationToken);
     }
 
     // Runs one rule's or SLO's work within its time limit. Null when it

@@ -33,7 +33,8 @@ public enum DeleteOutcome
 }
 
 // Everything alerting keeps in Postgres: rules, SLOs, states and their history,
-// silences, the notification outbox and the latest health of every check.
+// silences, the notification outbox, the latest health of every check, and
+// the audit of admin changes (written with each change).
 public sealed class AlertStore(NpgsqlDataSource dataSource)
 {
     // ---- rules and SLOs ----
@@ -96,16 +97,21 @@ public sealed class AlertStore(NpgsqlDataSource dataSource)
         return result;
     }
 
-    // Returns true when the rule is new.
-    public Task<bool> PutRuleAsync(AlertRule rule, CancellationToken cancellationToken) =>
-        PutDefinitionAsync("alert_rules", rule.Id, JsonSerializer.Serialize(rule, AlertingJson.Options), null, cancellationToken);
+    // Returns true when the rule is new. A create or an actual change is
+    // audited as `actor`'s, in the same statement; a PUT that changes nothing
+    // records nothing.
+    public Task<bool> PutRuleAsync(AlertRule rule, string actor, CancellationToken cancellationToken) =>
+        PutDefinitionAsync("alert_rules", rule.Id, JsonSerializer.Serialize(rule, AlertingJson.Options), null,
+            (actor, AlertAudit.RuleCreated, AlertAudit.RuleUpdated, AlertAudit.Detail(rule)), cancellationToken);
 
     // A changed SLO starts counting afresh: its old minute counts used other selectors.
-    public Task<bool> PutSloAsync(SloDefinition slo, CancellationToken cancellationToken) =>
+    public Task<bool> PutSloAsync(SloDefinition slo, string actor, CancellationToken cancellationToken) =>
         PutDefinitionAsync("slos", slo.Id, JsonSerializer.Serialize(slo, AlertingJson.Options),
-            "DELETE FROM slo_minutes WHERE slo_id = $1 AND EXISTS (SELECT 1 FROM changed)), progress AS (DELETE FROM slo_progress WHERE slo_id = $1 AND EXISTS (SELECT 1 FROM changed)", cancellationToken);
+            "DELETE FROM slo_minutes WHERE slo_id = $1 AND EXISTS (SELECT 1 FROM changed)), progress AS (DELETE FROM slo_progress WHERE slo_id = $1 AND EXISTS (SELECT 1 FROM changed)",
+            (actor, AlertAudit.SloCreated, AlertAudit.SloUpdated, AlertAudit.Detail(slo)), cancellationToken);
 
-    private async Task<bool> PutDefinitionAsync(string table, string id, string json, string? onChange, CancellationToken cancellationToken)
+    private async Task<bool> PutDefinitionAsync(string table, string id, string json, string? onChange,
+        (string Actor, string Created, string Updated, string Detail) audit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"""
             WITH previous AS (SELECT definition FROM {table} WHERE id = $1),
@@ -114,28 +120,45 @@ public sealed class AlertStore(NpgsqlDataSource dataSource)
                 ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, source = 'api', updated_at = now()
                     WHERE {table}.definition <> excluded.definition OR {table}.source <> 'api'
                 RETURNING id
-            ){(onChange is null ? "" : $", cleared AS ({onChange} RETURNING 1)")}
+            ){(onChange is null ? "" : $", cleared AS ({onChange} RETURNING 1)")},
+            audited AS (
+                INSERT INTO alert_audit (actor, action, target, detail)
+                SELECT $3, CASE WHEN EXISTS (SELECT 1 FROM previous) THEN $5 ELSE $4 END, id, $6::jsonb FROM changed
+            )
             SELECT NOT EXISTS (SELECT 1 FROM previous)
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         command.Parameters.Add(new NpgsqlParameter { Value = json });
+        command.Parameters.Add(new NpgsqlParameter { Value = audit.Actor });
+        command.Parameters.Add(new NpgsqlParameter { Value = audit.Created });
+        command.Parameters.Add(new NpgsqlParameter { Value = audit.Updated });
+        command.Parameters.Add(new NpgsqlParameter { Value = audit.Detail });
         return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    public Task<DeleteOutcome> DeleteRuleAsync(string id, CancellationToken cancellationToken) =>
-        DeleteDefinitionAsync("alert_rules", id, ["DELETE FROM alert_states WHERE rule_id = $1"], cancellationToken);
+    public Task<DeleteOutcome> DeleteRuleAsync(string id, string actor, CancellationToken cancellationToken) =>
+        DeleteDefinitionAsync("alert_rules", id, ["DELETE FROM alert_states WHERE rule_id = $1"],
+            actor, AlertAudit.RuleDeleted, json => AlertAudit.Detail(JsonSerializer.Deserialize<AlertRule>(json, AlertingJson.Options)!), cancellationToken);
 
-    public Task<DeleteOutcome> DeleteSloAsync(string id, CancellationToken cancellationToken) =>
-        DeleteDefinitionAsync("slos", id, ["DELETE FROM slo_minutes WHERE slo_id = $1", "DELETE FROM slo_progress WHERE slo_id = $1", "DELETE FROM alert_states WHERE rule_id LIKE 'slo:' || $1 || ':%'"], cancellationToken);
+    public Task<DeleteOutcome> DeleteSloAsync(string id, string actor, CancellationToken cancellationToken) =>
+        DeleteDefinitionAsync("slos", id, ["DELETE FROM slo_minutes WHERE slo_id = $1", "DELETE FROM slo_progress WHERE slo_id = $1", "DELETE FROM alert_states WHERE rule_id LIKE 'slo:' || $1 || ':%'"],
+            actor, AlertAudit.SloDeleted, json => AlertAudit.Detail(JsonSerializer.Deserialize<SloDefinition>(json, AlertingJson.Options)!), cancellationToken);
 
-    private async Task<DeleteOutcome> DeleteDefinitionAsync(string table, string id, string[] cleanup, CancellationToken cancellationToken)
+    // Deletes a row the API wrote, with its leftovers and an audit row of what it was, in one transaction.
+    private async Task<DeleteOutcome> DeleteDefinitionAsync(string table, string id, string[] cleanup,
+        string actor, string action, Func<string, string> detailOf, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var find = new NpgsqlCommand($"SELECT source FROM {table} WHERE id = $1 FOR UPDATE", connection, transaction);
+        await using var find = new NpgsqlCommand($"SELECT source, definition::text FROM {table} WHERE id = $1 FOR UPDATE", connection, transaction);
         find.Parameters.Add(new NpgsqlParameter { Value = id });
-        var source = (string?)await find.ExecuteScalarAsync(cancellationToken);
-        if (source is null) return DeleteOutcome.NotFound;
+        string source, definition;
+        await using (var reader = await find.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken)) return DeleteOutcome.NotFound;
+            (source, definition) = (reader.GetString(0), reader.GetString(1));
+        }
+
         if (source == "seed") return DeleteOutcome.Seeded;
 
         await using var batch = new NpgsqlBatch(connection, transaction);
@@ -146,6 +169,7 @@ public sealed class AlertStore(NpgsqlDataSource dataSource)
             batch.BatchCommands.Add(command);
         }
 
+        batch.BatchCommands.Add(AlertAudit.Record(actor, action, id, detailOf(definition)));
         await batch.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return DeleteOutcome.Deleted;
@@ -314,9 +338,13 @@ public sealed class AlertStore(NpgsqlDataSource dataSource)
         return silences;
     }
 
+    // The silence and its audit row (its creator as actor) in one transaction.
     public async Task AddSilenceAsync(Silence silence, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        var command = new NpgsqlBatchCommand("""
             INSERT INTO alert_silences (id, matchers, starts_at, ends_at, comment, created_by, created_at)
             VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7)
             """);
@@ -327,17 +355,42 @@ public sealed class AlertStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter { Value = silence.Comment });
         command.Parameters.Add(new NpgsqlParameter { Value = silence.CreatedBy });
         command.Parameters.Add(new NpgsqlParameter { Value = silence.CreatedAt.UtcDateTime });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        batch.BatchCommands.Add(command);
+        batch.BatchCommands.Add(AlertAudit.Record(silence.CreatedBy, AlertAudit.SilenceCreated, silence.Id.ToString(), AlertAudit.Detail(silence)));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
-    // Ends a silence now; false when there is no such silence still running.
-    public async Task<bool> ExpireSilenceAsync(Guid id, DateTimeOffset now, CancellationToken cancellationToken)
+    // Ends a silence now, audited as `actor`'s in the same transaction; false
+    // when there is no such silence still running.
+    public async Task<bool> ExpireSilenceAsync(Guid id, DateTimeOffset now, string actor, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            "UPDATE alert_silences SET ends_at = greatest($2, starts_at + interval '1 microsecond') WHERE id = $1 AND ends_at > $2");
-        command.Parameters.Add(new NpgsqlParameter { Value = id });
-        command.Parameters.Add(new NpgsqlParameter { Value = now.UtcDateTime });
-        return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var expire = new NpgsqlCommand("""
+            WITH running AS (SELECT id, ends_at FROM alert_silences WHERE id = $1 AND ends_at > $2 FOR UPDATE)
+            UPDATE alert_silences s SET ends_at = greatest($2, s.starts_at + interval '1 microsecond')
+            FROM running r WHERE s.id = r.id
+            RETURNING s.matchers::text, s.starts_at, r.ends_at, s.ends_at, s.comment, s.created_by, s.created_at
+            """, connection, transaction);
+        expire.Parameters.Add(new NpgsqlParameter { Value = id });
+        expire.Parameters.Add(new NpgsqlParameter { Value = now.UtcDateTime });
+        Silence silence;
+        DateTimeOffset endedAt;
+        await using (var reader = await expire.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken)) return false;
+            silence = new Silence(id, JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(0))!,
+                reader.GetFieldValue<DateTimeOffset>(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(4), reader.GetString(5),
+                reader.GetFieldValue<DateTimeOffset>(6));
+            endedAt = reader.GetFieldValue<DateTimeOffset>(3);
+        }
+
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        batch.BatchCommands.Add(AlertAudit.Record(actor, AlertAudit.SilenceExpired, id.ToString(), AlertAudit.Detail(silence, endedAt)));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
     }
 
     // ---- health checks ----

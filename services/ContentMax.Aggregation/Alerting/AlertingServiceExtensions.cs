@@ -22,6 +22,7 @@ public static class AlertingServiceExtensions
             .ValidateOnStart();
 
         builder.Services.AddSingleton<AlertStore>();
+        builder.Services.AddSingleton<AlertAudit>();
         builder.Services.AddSingleton<AlertSignals>();
         builder.Services.AddSingleton<SloTracker>();
         builder.Services.AddSingleton<EvaluatorLease>();

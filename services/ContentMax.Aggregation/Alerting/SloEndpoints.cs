@@ -71,13 +71,14 @@ public static class SloEndpoints
         if (slo.Id != id) errors["id"] = ["must match the id in the URL"];
         if (errors.Count > 0) return AlertEndpoints.Invalid(errors);
 
-        return await store.PutSloAsync(slo, cancellationToken)
+        return await store.PutSloAsync(slo, AlertAudit.Actor(request.HttpContext.User), cancellationToken)
             ? TypedResults.Created($"/api/slos/{id}", slo)
             : TypedResults.Ok(slo);
     }
 
-    internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteSloAsync(string id, AlertStore store, CancellationToken cancellationToken) =>
-        await store.DeleteSloAsync(id, cancellationToken) switch
+    internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteSloAsync(
+        string id, HttpRequest request, AlertStore store, CancellationToken cancellationToken) =>
+        await store.DeleteSloAsync(id, AlertAudit.Actor(request.HttpContext.User), cancellationToken) switch
         {
             DeleteOutcome.Deleted => TypedResults.NoContent(),
             DeleteOutcome.Seeded => AlertEndpoints.SeededConflict("SLO", id),

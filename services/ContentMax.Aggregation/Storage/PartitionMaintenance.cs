@@ -119,6 +119,7 @@ public sealed class PartitionMaintenance(
             trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM slo_minutes WHERE bucket < now() - interval '91 days'"));
             trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM alert_notifications WHERE status <> 'pending' AND created_at < now() - interval '30 days'"));
             trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM alert_history WHERE at < now() - interval '1 year'"));
+            trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM alert_audit WHERE at < now() - interval '1 year'"));
             await trim.ExecuteNonQueryAsync(cancellationToken);
         }
 
