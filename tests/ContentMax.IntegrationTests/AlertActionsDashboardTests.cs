@@ -46,7 +46,8 @@ public class AlertActionsDashboardTests(AppHostFixture fixture) : DashboardBrows
     public async Task AnAdminSession_SilencesAFiringAlertFromItsRow_SeesTheSilence_AndExpiresIt()
     {
         var (id, metric) = await FiringRuleAsync();
-        await Browser.SignInAsync(BaseUrl, "/?tab=alerts", AppHostFixture.AdminKey);
+        // A named key with the admin role: the record says which operator acted.
+        await Browser.SignInAsync(BaseUrl, "/?tab=alerts", AppHostFixture.OpsConsoleKey);
         await Expect(Page.Locator("[data-session=admin]")).ToBeVisibleAsync();
         var row = Page.Locator($"[data-table=alerts] tr[data-alert={id}]");
         await Expect(row).ToHaveAttributeAsync("data-state", "firing", new() { Timeout = 60_000 });
@@ -68,7 +69,7 @@ public class AlertActionsDashboardTests(AppHostFixture fixture) : DashboardBrows
         await Expect(silence).ToHaveAttributeAsync("data-state", "active");
         await Expect(silence).ToContainTextAsync("deploying the fix");
         var audit = Page.Locator("[data-table=alert-audit] tr[data-audit='silence.created']").First;
-        await Expect(audit.Locator("[data-value=actor]")).ToHaveTextAsync("admin");
+        await Expect(audit.Locator("[data-value=actor]")).ToHaveTextAsync(AppHostFixture.OpsConsoleName);
 
         using var read = Fixture.Client("aggregation", AppHostFixture.ReadKey);
         var silences = await read.GetFromJsonAsync<JsonArray>("/api/alerts/silences");
@@ -81,7 +82,9 @@ public class AlertActionsDashboardTests(AppHostFixture fixture) : DashboardBrows
         await silence.Locator("[data-action=expire-silence]").ClickAsync();
         await Expect(silence).ToHaveAttributeAsync("data-state", "expired", new() { Timeout = 30_000 });
         await Expect(row.Locator(".alert-silenced")).ToHaveCountAsync(0);
-        await Expect(Page.Locator("[data-table=alert-audit] tr[data-audit='silence.expired']").First).ToBeVisibleAsync();
+        await Expect(Page.Locator("[data-table=alert-audit] tr[data-audit='silence.expired']").First.Locator("[data-value=actor]"))
+            .ToHaveTextAsync(AppHostFixture.OpsConsoleName);
+        Assert.Equal(AppHostFixture.OpsConsoleName, created["createdBy"]!.GetValue<string>());
         Assert.Empty(Browser.ConsoleErrors);
 
         await DeleteRuleAsync(id);
