@@ -195,11 +195,11 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
             {
                 var untagged = table == TaggedHourTable ? "metric_rollups_hour" : "metric_rollups_minute";
                 var (pf, pt) = (sql.Add(f, NpgsqlDbType.TimestampTz), sql.Add(t, NpgsqlDbType.TimestampTz));
-                parts.Add($"(SELECT coalesce(sum(count), 0) FROM {untagged} WHERE name = {name} AND bucket >= {pf} AND bucket < {pt})");
+                parts.Add($"+(SELECT coalesce(sum(count), 0) FROM {untagged} WHERE name = {name} AND bucket >= {pf} AND bucket < {pt})");
                 parts.Add($"-(SELECT coalesce(sum(count), 0) FROM {table} WHERE name = {name} AND bucket >= {pf} AND bucket < {pt})");
             }
 
-            missing = $"({string.Join(" ", parts)})::bigint";
+            missing = $"(0 {string.Join(" ", parts)})::bigint";
         }
 
         var firstRollup = sql.Add(plan.Rollups.Min(r => r.From), NpgsqlDbType.TimestampTz);
