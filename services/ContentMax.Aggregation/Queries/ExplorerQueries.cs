@@ -16,8 +16,12 @@ namespace ContentMax.Aggregation.Queries;
 // are used only when those points cannot match (an equals filter is given) or
 // there are none in the period (the untagged and tagged rollups count the
 // same), and only for periods since the key set's tagged rollups began
-// (rollup_tag_keys). Groups of at most ExactLimit single values are then read
-// again from raw rows, so small groups stay exact.
+// (rollup_tag_keys). A metric with at most ExactLimit observations in the
+// period is read from raw rows, so its groups are exact (as GET /api/metrics
+// answers small names); above that every group's percentiles come from the
+// merged sketches (within 0.5%), however small the group: re-reading a small
+// group's raw rows would mean reading all of the metric's rows in the period,
+// as tags are not indexed.
 public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<AggregationOptions> options)
 {
     // A group-by found more distinct groups in the period than MaxGroups.
@@ -35,40 +39,19 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
     // Observations of one metric in [from, to), per group and per step (null step: one cell per group).
     public async Task<Cells> ReadAsync(DateTime from, DateTime to, string metric, ExplorerQuery query, TimeSpan? step, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
         var plan = await PlanAsync(from, to, metric, query, step, cancellationToken);
         var cells = new Dictionary<(string, DateTime), GroupObservations>();
-        var groups = new HashSet<string>(StringComparer.Ordinal);
-        await ReadIntoAsync(cells, groups, metric, query, step, plan, null, cancellationToken);
-
-        if (plan.Rollups.Count > 0)
-        {
-            // Small groups of single values: read again, exactly, from raw rows.
-            var totals = new Dictionary<string, GroupObservations>(StringComparer.Ordinal);
-            foreach (var ((group, _), cell) in cells)
-            {
-                if (!totals.TryGetValue(group, out var total)) totals[group] = total = new GroupObservations(settings.ExactLimit);
-                total.Merge(cell);
-            }
-
-            var small = totals.Where(t => t.Value.Count <= settings.ExactLimit && t.Value.DistCount == 0).Select(t => t.Key).ToArray();
-            if (small.Length > 0)
-            {
-                foreach (var key in cells.Keys.Where(k => small.Contains(k.Item1)).ToList()) cells.Remove(key);
-                await ReadIntoAsync(cells, groups, metric, query, step, ExplorerPlan.RawOnly(from, to), small, cancellationToken);
-            }
-        }
-
+        await ReadIntoAsync(cells, new HashSet<string>(StringComparer.Ordinal), metric, query, step, plan, cancellationToken);
         return new Cells(cells, plan.Rollups.Count > 0);
     }
 
     private async Task ReadIntoAsync(
         Dictionary<(string, DateTime), GroupObservations> cells, HashSet<string> groups, string metric, ExplorerQuery query, TimeSpan? step,
-        ExplorerPlan plan, string[]? onlyGroups, CancellationToken cancellationToken)
+        ExplorerPlan plan, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var sql = new SqlBuilder();
-        var text = ObservationsSql(sql, metric, query, step, plan, onlyGroups, settings.ExactLimit);
+        var text = ObservationsSql(sql, metric, query, step, plan, settings.ExactLimit);
         await using var command = dataSource.CreateCommand(text);
         command.Parameters.AddRange(sql.Parameters.ToArray());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -181,40 +164,47 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
         var plan = ExplorerPlan.For(from, to, step);
         if (plan.Rollups.Count == 0) return raw;
 
-        // Since when the tagged rollups of this key set are complete; and, when
-        // points without any rollup key could match, whether there are any.
+        // Three things decide: since when the tagged rollups of this key set
+        // are complete; how many observations the metric has in the rollup
+        // spans (a metric with at most ExactLimit is read from raw rows, exact,
+        // as GET /api/metrics does); and, when points without any rollup key
+        // could match (no equals filter), whether there are any: the untagged
+        // rollups then count more than the tagged ones.
         var sql = new SqlBuilder();
         var keys = sql.Add(tagKeys, NpgsqlDbType.Array | NpgsqlDbType.Text);
-        var needsAll = !query.Filters.Any(f => !f.Negated);
-        var missing = "0::bigint";
-        if (needsAll)
+        var name = sql.Add(metric, NpgsqlDbType.Text);
+        var untagged = new List<string>();
+        var tagged = new List<string>();
+        foreach (var (table, f, t) in plan.Rollups)
         {
-            var name = sql.Add(metric, NpgsqlDbType.Text);
-            var parts = new List<string>();
-            foreach (var (table, f, t) in plan.Rollups)
-            {
-                var untagged = table == TaggedHourTable ? "metric_rollups_hour" : "metric_rollups_minute";
-                var (pf, pt) = (sql.Add(f, NpgsqlDbType.TimestampTz), sql.Add(t, NpgsqlDbType.TimestampTz));
-                parts.Add($"+(SELECT coalesce(sum(count), 0) FROM {untagged} WHERE name = {name} AND bucket >= {pf} AND bucket < {pt})");
-                parts.Add($"-(SELECT coalesce(sum(count), 0) FROM {table} WHERE name = {name} AND bucket >= {pf} AND bucket < {pt})");
-            }
-
-            missing = $"(0 {string.Join(" ", parts)})::bigint";
+            var (pf, pt) = (sql.Add(f, NpgsqlDbType.TimestampTz), sql.Add(t, NpgsqlDbType.TimestampTz));
+            var untaggedTable = table == TaggedHourTable ? "metric_rollups_hour" : "metric_rollups_minute";
+            untagged.Add($"(SELECT coalesce(sum(count), 0) FROM {untaggedTable} WHERE name = {name} AND bucket >= {pf} AND bucket < {pt})");
+            tagged.Add($"(SELECT coalesce(sum(count), 0) FROM {table} WHERE name = {name} AND bucket >= {pf} AND bucket < {pt})");
         }
 
+        var needsAll = !query.Filters.Any(f => !f.Negated);
         var firstRollup = sql.Add(plan.Rollups.Min(r => r.From), NpgsqlDbType.TimestampTz);
-        await using var command = dataSource.CreateCommand($"SELECT (SELECT since <= {firstRollup} FROM rollup_tag_keys WHERE keys = {keys}), {missing}");
+        await using var command = dataSource.CreateCommand($"""
+            SELECT (SELECT since <= {firstRollup} FROM rollup_tag_keys WHERE keys = {keys}),
+                   ({string.Join(" + ", untagged)})::bigint,
+                   {(needsAll ? $"({string.Join(" + ", tagged)})::bigint" : "NULL::bigint")}
+            """);
         command.Parameters.AddRange(sql.Parameters.ToArray());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return !reader.IsDBNull(0) && reader.GetBoolean(0) && reader.GetInt64(1) == 0 ? plan : raw;
+        var complete = !reader.IsDBNull(0) && reader.GetBoolean(0);
+        var all = reader.GetInt64(1);
+        var large = all > options.Value.ExactLimit;
+        var noneMissing = reader.IsDBNull(2) || reader.GetInt64(2) == all;
+        return complete && large && noneMissing ? plan : raw;
     }
 
     // The observations query: rows of (group json, step start, count, sum,
     // min, max, keys, counts, sorted values, dist_count). Raw single values are
     // grouped in SQL; a cell of at most exactLimit ships its sorted values, a
     // larger one its sketch, built in SQL.
-    internal static string ObservationsSql(SqlBuilder sql, string metric, ExplorerQuery query, TimeSpan? step, ExplorerPlan plan, string[]? onlyGroups, int exactLimit)
+    internal static string ObservationsSql(SqlBuilder sql, string metric, ExplorerQuery query, TimeSpan? step, ExplorerPlan plan, int exactLimit)
     {
         var name = sql.Add(metric, NpgsqlDbType.Text);
         string Start(string column) => step is null
@@ -223,7 +213,6 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
 
         var rawGroup = GroupSql(sql, "tags", query.GroupBy);
         var rawWhere = $"name = {name} AND {Spans(sql, "ts", plan.Raw)} AND {FilterSql(sql, "tags", query.Filters)}";
-        if (onlyGroups is not null) rawWhere += $" AND {rawGroup} = ANY({sql.Add(onlyGroups, NpgsqlDbType.Array | NpgsqlDbType.Text)})";
         var limit = sql.Add((long)exactLimit, NpgsqlDbType.Bigint);
         var rawStart = Start("ts");
 
