@@ -30,5 +30,6 @@ if (options.Only != "client")
 if (options.Runs("client")) await new ClientOverheadBenchmark(report).RunAsync();
 
 report.Print();
-// Only a complete run replaces docs/benchmarks.md.
+// Only a complete run replaces docs/benchmarks.md; one group may refresh its own section.
 if (options.Only is null) report.WriteMarkdown();
+else if (args.Contains("--write-section")) report.WriteSection(options.Only);

@@ -185,6 +185,27 @@ public class ExplorerTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task GroupByWithMoreThanMaxGroupsValues_Is400OnGroupBy_AskingForAFilter()
+    {
+        var name = MetricsApi.UniqueName("ex");
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var body = Enumerable.Range(0, AppHostFixture.MaxGroups + 1)
+            .Select(i => new { metric = name, value = i, timestamp = now - i, tags = new Dictionary<string, string> { ["user"] = $"u{i}", ["route"] = "/a" } }).ToArray();
+        Assert.Equal(HttpStatusCode.Accepted, (await _ingestion.PostAsync(body)).StatusCode);
+        await _aggregation.WaitForCountAsync(name, body.Length);
+
+        var problem = await (await _aggregation.GetAsync($"/api/metrics/breakdown?metric={name}&period=1h&groupBy=user")).ProblemAsync();
+        Assert.Contains($"more than {AppHostFixture.MaxGroups} distinct values", problem["errors"]!["groupBy"]![0]!.GetValue<string>());
+        Assert.Contains("add a filter", problem["errors"]!["groupBy"]![0]!.GetValue<string>());
+        var series = await (await _aggregation.GetAsync($"/api/metrics/series?metric={name}&period=1h&groupBy=route&groupBy=user")).ProblemAsync();
+        Assert.NotNull(series["errors"]!["groupBy"]);
+
+        // A filter brings it under the limit.
+        var filtered = await GetAsync($"/api/metrics/breakdown?metric={name}&period=1h&groupBy=user&limit=500&filter=user!=u0&filter=user!=u1");
+        Assert.Equal(AppHostFixture.MaxGroups - 1, filtered["groups"]!.AsArray().Count);
+    }
+
+    [Fact]
     public async Task Tags_ListKeysWithTheirMostFrequentValues()
     {
         var name = MetricsApi.UniqueName("ex");

@@ -175,7 +175,10 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
         var name = sql.Add(metric, NpgsqlDbType.Text);
         var untagged = new List<string>();
         var tagged = new List<string>();
-        foreach (var (table, f, t) in plan.Rollups)
+        // Counted over the same period at the coarsest tier (a chart of
+        // 15-minute steps reads minute rows, but its whole hours are counted
+        // from hour rows).
+        foreach (var (table, f, t) in ExplorerPlan.For(plan.Rollups.Min(r => r.From), plan.Rollups.Max(r => r.To), null).Rollups)
         {
             var (pf, pt) = (sql.Add(f, NpgsqlDbType.TimestampTz), sql.Add(t, NpgsqlDbType.TimestampTz));
             var untaggedTable = table == TaggedHourTable ? "metric_rollups_hour" : "metric_rollups_minute";
