@@ -79,9 +79,10 @@ public sealed class QueryDataLoader(BenchmarkSystem system, BenchmarkReport repo
         foreach (var sql in new[]
                  {
                      "DROP TABLE bench_load", "SELECT build_day_rollups('-infinity', date_trunc('day', now(), 'UTC'))",
+                     "SELECT build_tagged_day_rollups('-infinity', date_trunc('day', now(), 'UTC'))",
                      $"INSERT INTO rollup_tag_keys (keys, since) VALUES ('{{{string.Join(",", RollupTagKeys)}}}', '-infinity') ON CONFLICT (keys) DO UPDATE SET since = '-infinity'",
                      "VACUUM ANALYZE metrics", "VACUUM ANALYZE metric_rollups_minute", "VACUUM ANALYZE metric_rollups_hour", "VACUUM ANALYZE metric_rollups_day",
-                     "VACUUM ANALYZE metric_rollups_tagged_minute", "VACUUM ANALYZE metric_rollups_tagged_hour",
+                     "VACUUM ANALYZE metric_rollups_tagged_minute", "VACUUM ANALYZE metric_rollups_tagged_hour", "VACUUM ANALYZE metric_rollups_tagged_day",
                  })
         {
             await using var cleanup = data.CreateCommand(sql);

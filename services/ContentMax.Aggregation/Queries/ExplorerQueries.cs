@@ -121,11 +121,12 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
         public static ExplorerPlan RawOnly(DateTime from, DateTime to) => new([(from, to)], []);
 
         // The spans of [from, to) per tier when the tagged rollups may be used:
-        // hours only if a chart step is whole hours, minutes only if it is
-        // whole minutes (a rollup row must fall into one step). Day spans are
-        // read from hours.
+        // days only if a chart step is whole days, hours only if it is whole
+        // hours, minutes only if it is whole minutes (a rollup row must fall
+        // into one step).
         public static ExplorerPlan For(DateTime from, DateTime to, TimeSpan? step)
         {
+            var daysFit = step is null || step.Value.Ticks % TimeSpan.TicksPerDay == 0;
             var hoursFit = step is null || step.Value.Ticks % TimeSpan.TicksPerHour == 0;
             var minutesFit = step is null || step.Value.Ticks % TimeSpan.TicksPerMinute == 0;
             if (!minutesFit) return RawOnly(from, to);
@@ -140,7 +141,17 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
             if (hoursFit)
             {
                 AddRollup(TaggedMinuteTable, s.MinutesFrom, s.HoursFrom);
-                AddRollup(TaggedHourTable, s.HoursFrom, s.HoursTo);
+                if (daysFit)
+                {
+                    AddRollup(TaggedHourTable, s.HoursFrom, s.DaysFrom);
+                    AddRollup(TaggedDayTable, s.DaysFrom, s.DaysTo);
+                    AddRollup(TaggedHourTable, s.DaysTo, s.HoursTo);
+                }
+                else
+                {
+                    AddRollup(TaggedHourTable, s.HoursFrom, s.HoursTo);
+                }
+
                 AddRollup(TaggedMinuteTable, s.HoursTo, s.MinutesTo);
             }
             else
@@ -155,6 +166,7 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
 
     public const string TaggedMinuteTable = "metric_rollups_tagged_minute";
     public const string TaggedHourTable = "metric_rollups_tagged_hour";
+    public const string TaggedDayTable = "metric_rollups_tagged_day";
 
     private async Task<ExplorerPlan> PlanAsync(DateTime from, DateTime to, string metric, ExplorerQuery query, TimeSpan? step, CancellationToken cancellationToken)
     {
@@ -181,9 +193,12 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
         foreach (var (table, f, t) in ExplorerPlan.For(plan.Rollups.Min(r => r.From), plan.Rollups.Max(r => r.To), null).Rollups)
         {
             var (pf, pt) = (sql.Add(f, NpgsqlDbType.TimestampTz), sql.Add(t, NpgsqlDbType.TimestampTz));
-            var untaggedTable = table == TaggedHourTable ? "metric_rollups_hour" : "metric_rollups_minute";
+            // Days are counted from their hours (a day row may be stale).
+            var (untaggedTable, taggedTable) = table == TaggedMinuteTable
+                ? ("metric_rollups_minute", TaggedMinuteTable)
+                : ("metric_rollups_hour", TaggedHourTable);
             untagged.Add($"(SELECT coalesce(sum(count), 0) FROM {untaggedTable} WHERE name = {name} AND bucket >= {pf} AND bucket < {pt})");
-            tagged.Add($"(SELECT coalesce(sum(count), 0) FROM {table} WHERE name = {name} AND bucket >= {pf} AND bucket < {pt})");
+            tagged.Add($"(SELECT coalesce(sum(count), 0) FROM {taggedTable} WHERE name = {name} AND bucket >= {pf} AND bucket < {pt})");
         }
 
         var needsAll = !query.Filters.Any(f => !f.Negated);
@@ -219,6 +234,26 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
         var limit = sql.Add((long)exactLimit, NpgsqlDbType.Bigint);
         var rawStart = Start("ts");
 
+        // Day rows count only while they still hold all of their hours (as
+        // metric_rollups_day); the hours of any other day are read instead.
+        var days = plan.Rollups.FirstOrDefault(r => r.Table == TaggedDayTable);
+        var dayCtes = "";
+        if (days.Table is not null)
+        {
+            var (df, dt) = (sql.Add(days.From, NpgsqlDbType.TimestampTz), sql.Add(days.To, NpgsqlDbType.TimestampTz));
+            dayCtes = $"""
+                , day_hours AS (
+                    SELECT date_trunc('day', bucket, 'UTC') AS day, dims, sum(count) AS count
+                    FROM {TaggedHourTable} WHERE name = {name} AND bucket >= {df} AND bucket < {dt}
+                    GROUP BY 1, 2
+                ), valid_days AS MATERIALIZED (
+                    SELECT d.* FROM {TaggedDayTable} d
+                    JOIN day_hours h ON h.day = d.bucket AND h.dims = d.dims AND h.count = d.count
+                    WHERE d.name = {name} AND d.bucket >= {df} AND d.bucket < {dt}
+                )
+                """;
+        }
+
         var text = $"""
             WITH singles AS MATERIALIZED (
                 SELECT {rawGroup} AS g, {rawStart} AS b, value FROM metrics
@@ -236,6 +271,7 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
                       WHERE sizes.n > {limit} GROUP BY 1, 2, 3) keyed
                 GROUP BY g, b
             )
+            {dayCtes}
             SELECT sizes.g, sizes.b, sizes.n, sizes.s, sizes.lo, sizes.hi, big.keys, big.counts, small.vals, 0::bigint
             FROM sizes
             LEFT JOIN small USING (g, b)
@@ -250,13 +286,29 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
 
         foreach (var (table, from, to) in plan.Rollups)
         {
+            var columns = $"{GroupSql(sql, "dims", query.GroupBy)}, {Start("bucket")}, count, sum, min, max, (sketch).keys, (sketch).counts, NULL::float8[], dist_count";
+            var filter = FilterSql(sql, "dims", query.Filters);
+            if (table == TaggedDayTable)
+            {
+                text += $"""
+
+                    UNION ALL
+                    SELECT {columns} FROM valid_days WHERE {filter}
+                    UNION ALL
+                    SELECT {columns} FROM {TaggedHourTable} h
+                    WHERE name = {name} AND bucket >= {sql.Add(from, NpgsqlDbType.TimestampTz)} AND bucket < {sql.Add(to, NpgsqlDbType.TimestampTz)} AND {filter}
+                      AND NOT EXISTS (SELECT 1 FROM valid_days v WHERE v.bucket = date_trunc('day', h.bucket, 'UTC') AND v.dims = h.dims)
+                    """;
+                continue;
+            }
+
             text += $"""
 
                 UNION ALL
-                SELECT {GroupSql(sql, "dims", query.GroupBy)}, {Start("bucket")}, count, sum, min, max, (sketch).keys, (sketch).counts, NULL::float8[], dist_count
+                SELECT {columns}
                 FROM {table}
                 WHERE name = {name} AND bucket >= {sql.Add(from, NpgsqlDbType.TimestampTz)} AND bucket < {sql.Add(to, NpgsqlDbType.TimestampTz)}
-                  AND {FilterSql(sql, "dims", query.Filters)}
+                  AND {filter}
                 """;
         }
 

@@ -69,7 +69,7 @@ public sealed class RollupCompactor(
     }
 
     // Returns how many shard rows were merged away in each tier, and how many
-    // day rows were built ("metric_rollups_day").
+    // day rows were built ("metric_rollups_day", "metric_rollups_tagged_day").
     public async Task<Dictionary<string, int>> CompactAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -127,6 +127,14 @@ public sealed class RollupCompactor(
             days.Parameters.Add(new NpgsqlParameter { Value = DateTime.SpecifyKind(today - DayHorizon, DateTimeKind.Utc) });
             days.Parameters.Add(new NpgsqlParameter { Value = DateTime.SpecifyKind(today, DateTimeKind.Utc) });
             merged["metric_rollups_day"] = (int)(await days.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        await using (var days = new NpgsqlCommand("SELECT build_tagged_day_rollups($1, $2)", connection, transaction))
+        {
+            var today = now.UtcDateTime.Date;
+            days.Parameters.Add(new NpgsqlParameter { Value = DateTime.SpecifyKind(today - DayHorizon, DateTimeKind.Utc) });
+            days.Parameters.Add(new NpgsqlParameter { Value = DateTime.SpecifyKind(today, DateTimeKind.Utc) });
+            merged["metric_rollups_tagged_day"] = (int)(await days.ExecuteScalarAsync(cancellationToken))!;
         }
 
         await transaction.CommitAsync(cancellationToken);
