@@ -37,6 +37,23 @@ public sealed class AggregationOptions
     [Range(0, 10_000)]
     public int QueryQueueLimit { get; set; } = 32;
 
+    // The tag keys the tagged rollups are kept by (comma-separated): one row per
+    // minute, hour, metric and combination of these keys' values on a point.
+    // Explorer queries that filter and group only by these keys read the tagged
+    // rollups; any other key is answered from raw rows. A point carrying none
+    // of them costs nothing more to store. Every replica must use the same set;
+    // a new set starts its own tagged rollups (older periods fall back to raw rows).
+    [RegularExpression(@"^\s*[^,\s][^,]*(,\s*[^,\s][^,]*)*$", ErrorMessage = "Aggregation:RollupTagKeys must be a comma-separated list of tag keys.")]
+    public string RollupTagKeys { get; set; } = "route,status,service,method,page";
+
+    // The tag keys of RollupTagKeys, distinct and in ordinal order (empty: no tagged rollups).
+    public string[] TagKeys => [.. RollupTagKeys.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+
+    // How many distinct groups an explorer group-by may produce in its period;
+    // beyond that the query is answered 400 (add a filter or a shorter period).
+    [Range(1, 100_000)]
+    public int MaxGroups { get; set; } = 1000;
+
     // How often the shards of closed rollup buckets are merged into one row.
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan CompactionInterval { get; set; } = TimeSpan.FromMinutes(1);

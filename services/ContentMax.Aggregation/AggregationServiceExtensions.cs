@@ -39,6 +39,7 @@ public static class AggregationServiceExtensions
         builder.Services.AddSingleton<MetricStore>();
         builder.Services.AddSingleton<GroupCommit>();
         builder.Services.AddSingleton<MetricQueries>();
+        builder.Services.AddSingleton<ExplorerQueries>();
         builder.Services.AddSingleton<QueryCache>();
         builder.Services.AddSingleton<QueryLimits>();
         return builder;

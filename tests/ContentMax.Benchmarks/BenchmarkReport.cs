@@ -85,6 +85,60 @@ public sealed class BenchmarkReport(BenchmarkOptions options)
         Console.WriteLine($"Wrote {path}");
     }
 
+    // With --only=GROUP --write-section: this run's rows and notes as a
+    // section of docs/benchmarks.md of their own, between markers, replacing
+    // the group's previous section (or added before the notes), so one group
+    // can be refreshed without rewriting the other figures. A full run
+    // rewrites the page, these rows included in its table.
+    public void WriteSection(string group)
+    {
+        var begin = $"<!-- section:{group} -->";
+        var end = $"<!-- /section:{group} -->";
+        var md = new StringBuilder();
+        md.AppendLine(begin);
+        md.AppendLine(CultureInfo.InvariantCulture, $"## {char.ToUpperInvariant(group[0])}{group[1..]} (`--only={group}`)");
+        md.AppendLine();
+        md.AppendLine("```bash");
+        md.AppendLine(CultureInfo.InvariantCulture, $"dotnet run -c Release --project tests/ContentMax.Benchmarks -- --only={group} --write-section");
+        md.AppendLine("```");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"- Run: {_started:yyyy-MM-dd HH:mm} UTC, {(DateTimeOffset.UtcNow - _started).TotalMinutes:0.0} minutes");
+        md.AppendLine(CultureInfo.InvariantCulture, $"- Machine: {Machine()}");
+        md.AppendLine();
+        md.AppendLine("| benchmark | figure | baseline (same run) | ratio | target | met |");
+        md.AppendLine("|---|---|---|---|---|---|");
+        foreach (var r in _rows)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Benchmark} | {r.Figure} | {r.Baseline} | {r.Ratio} | {r.Target} | {Verdict(r.Met)} |");
+        }
+
+        if (_notes.Count > 0)
+        {
+            md.AppendLine();
+            foreach (var note in _notes) md.AppendLine("- " + note);
+        }
+
+        md.AppendLine(end);
+
+        var path = Path.Combine(options.RepoRoot, "docs", "benchmarks.md");
+        var page = File.ReadAllText(path);
+        var from = page.IndexOf(begin, StringComparison.Ordinal);
+        var to = page.IndexOf(end, StringComparison.Ordinal);
+        if (from >= 0 && to > from)
+        {
+            page = page[..from] + md.ToString().TrimEnd('\n') + page[(to + end.Length)..];
+        }
+        else
+        {
+            var notes = page.IndexOf("\n## Notes from this run", StringComparison.Ordinal);
+            var at = notes >= 0 ? notes + 1 : page.Length;
+            page = page[..at] + md + "\n" + page[at..];
+        }
+
+        File.WriteAllText(path, page);
+        Console.WriteLine($"Wrote the {group} section of {path}");
+    }
+
     private static string Verdict(bool? met) => met switch { true => "yes", false => "NO", null => "n/a" };
 
     private static string Machine()

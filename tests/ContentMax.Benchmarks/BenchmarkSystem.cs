@@ -8,7 +8,8 @@ using Microsoft.Extensions.Logging;
 namespace ContentMax.Benchmarks;
 
 // --quick: shorter runs and 1M query rows, for trying a change.
-// --only=ingestion|queries|health: one group of benchmarks (docs are not rewritten).
+// --only=ingestion|queries|explorer|health|client: one group of benchmarks (docs are not rewritten;
+// with --write-section, the group's own section of docs/benchmarks.md is).
 public sealed record BenchmarkOptions(TimeSpan BatchedDuration, TimeSpan SingleDuration, long QueryRows, int QueryRepeats, string RepoRoot, string? Only = null)
 {
     public bool Runs(string group) => Only is null || Only == group;

@@ -18,6 +18,7 @@ public sealed class AppHostFixture : IAsyncLifetime
     public const string CardinalKey = "test-cardinal-key-7c21";
     public const int CardinalNames = 3;
     public const int CardinalSeries = 5;
+    public const int MaxGroups = 100;
     public const int ThrottledRequestsPerSecond = 5;
     public const int ThrottledMetricsPerSecond = 50;
 
@@ -112,6 +113,7 @@ public sealed class AppHostFixture : IAsyncLifetime
             $"Aggregation:QueryQueueLimit={QueryQueueLimit}",
             "Aggregation:QueryTimeout=10s",
             "Aggregation:CompactionInterval=00:00:02",
+            $"Aggregation:MaxGroups={MaxGroups}", // ExplorerTests reach it
             $"Datadog:BaseUrl={Datadog.BaseUrl}",
             $"Datadog:ApiKey={FakeDatadogIntake.ApiKey}",
             "Datadog:PollInterval=00:00:00.200",

@@ -101,6 +101,81 @@ public class SchemaUpgradeTests(AppHostFixture fixture)
         }
     }
 
+    // Before 0015 there were no tagged rollups. After it, tagged points are
+    // rolled up from the first write on, and that write records since when
+    // (not -infinity: the database already held points); explorer queries over
+    // periods that start earlier count the points stored before the upgrade
+    // from raw rows.
+    [Fact]
+    public async Task DatabaseWithoutTaggedRollups_UpgradesInPlace_AndTheExplorerCountsOlderPointsFromRawRows()
+    {
+        var server = new NpgsqlConnectionStringBuilder(await fixture.ConnectionStringAsync("metricsdb"))
+        {
+            Database = "upgrade_" + Guid.NewGuid().ToString("N")[..10],
+        };
+        try
+        {
+            await new MigrationRunner(server.ConnectionString, NullLogger.Instance).RunAsync(CancellationToken.None, upTo: 14);
+            await using var data = NpgsqlDataSource.Create(server.ConnectionString);
+            var now = DateTimeOffset.UtcNow;
+            var random = new Random(5);
+            MetricPoint Point(int i, TimeSpan ago) => new()
+            {
+                Id = Guid.NewGuid(), Metric = "upgrade_tagged", Value = Math.Round(Math.Exp(random.NextDouble() * 5), 3),
+                Timestamp = (now - ago).ToUnixTimeMilliseconds(), Tags = new() { ["route"] = i % 3 == 0 ? "/a" : "/b" },
+            };
+
+            // Stored as the previous version stored them: no tagged rollups.
+            var before = Enumerable.Range(0, 1500).Select(i => Point(i, TimeSpan.FromMinutes(30 + i))).ToList();
+            var old = new MetricStore(data, Options.Create(new DatadogOptions()));
+            await old.StoreAsync([new StorageMessage(Guid.NewGuid(), before, DeduplicateIds: false)], CancellationToken.None);
+
+            Assert.True(await new MigrationRunner(server.ConnectionString, NullLogger.Instance).RunAsync(CancellationToken.None) >= 1);
+
+            var options = Options.Create(new AggregationOptions { ExactLimit = 1000 });
+            var after = Enumerable.Range(0, 300).Select(i => Point(i, TimeSpan.FromMinutes(5 + i % 20))).ToList();
+            await new MetricStore(data, Options.Create(new DatadogOptions()), options)
+                .StoreAsync([new StorageMessage(Guid.NewGuid(), after, DeduplicateIds: false)], CancellationToken.None);
+
+            await using (var command = data.CreateCommand("""
+                SELECT (SELECT since FROM rollup_tag_keys WHERE keys = '{method,page,route,service,status}'),
+                       (SELECT sum(count) FROM metric_rollups_tagged_hour WHERE name = 'upgrade_tagged')::bigint
+                """))
+            await using (var reader = await command.ExecuteReaderAsync())
+            {
+                await reader.ReadAsync();
+                Assert.InRange(reader.GetFieldValue<DateTimeOffset>(0), now.AddMinutes(10), now.AddMinutes(20));
+                Assert.Equal(after.Count, reader.GetInt64(1));
+            }
+
+            var explorer = new ExplorerQueries(data, options);
+            var query = new ExplorerQuery([], ["route"], "count", 10);
+            var cells = await explorer.ReadAsync(now.AddDays(-2).UtcDateTime, now.AddMinutes(1).UtcDateTime, "upgrade_tagged", query, null, CancellationToken.None);
+            Assert.False(cells.FromRollups);
+            var groups = ExplorerAnswers.Breakdown(cells.ByCell, query, options.Value.ExactLimit);
+            var all = before.Concat(after).ToList();
+            foreach (var route in new[] { "/a", "/b" })
+            {
+                var group = groups.Single(g => g.Group["route"] == route);
+                Assert.Equal(all.Count(p => p.Tags!["route"] == route), group.Aggregate.Count);
+                Assert.Equal(all.Where(p => p.Tags!["route"] == route).Max(p => p.Value), group.Aggregate.Max);
+            }
+
+            // Partition maintenance keeps the tagged tables' partitions too.
+            await using var maintain = data.CreateCommand("SELECT count(*) FROM maintain_partitions('30 days', '90 days', '2 years') AS a WHERE a LIKE 'created metric_rollups_tagged_minute_p%'");
+            Assert.True((long)(await maintain.ExecuteScalarAsync())! > 70);
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            var admin = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = "postgres", Pooling = false };
+            await using var connection = new NpgsqlConnection(admin.ConnectionString);
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{server.Database}\" WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
     // The statement the row-per-point consumer wrote each batch with (before
     // migration 0012), kept here as the fixture of what such a database holds.
     private static async Task OldStoreAsync(NpgsqlDataSource data, List<(Guid Id, string Name, double Value, DateTime Ts)> points)

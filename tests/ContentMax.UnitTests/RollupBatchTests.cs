@@ -52,4 +52,46 @@ public class RollupBatchTests
         batch.Add(Point("a", -1, 1), null);
         Assert.Equal(-60_000, Assert.Single(batch.Minutes).BucketMs);
     }
+
+    [Fact]
+    public void TaggedRows_KeepOnlyTheRollupKeys_AndPointsWithoutAnyAddNoTaggedRow()
+    {
+        var batch = new RollupBatch(["status", "route"]);
+        batch.Add(Point("api", Hour + 1, 10) with { Tags = new() { ["route"] = "/a", ["status"] = "200", ["user"] = "u1" } }, null);
+        batch.Add(Point("api", Hour + 2, 30) with { Tags = new() { ["status"] = "200", ["route"] = "/a", ["user"] = "u2" } }, null);
+        batch.Add(Point("api", Hour + 3, 5) with { Tags = new() { ["route"] = "/b" } }, null);
+        batch.Add(Point("api", Hour + 4, 7) with { Tags = new() { ["user"] = "u3" } }, null);
+        batch.Add(Point("api", Hour + 5, 9), null);
+        batch.Add(Point("api", Hour + 60_000, 1) with { Tags = new() { ["route"] = "/a", ["status"] = "200" } }, null);
+
+        Assert.Equal(6, Assert.Single(batch.Hours()).Count);
+        var minutes = batch.TaggedMinutes.OrderBy(m => m.BucketMs).ThenBy(m => m.Dims, StringComparer.Ordinal).ToList();
+        Assert.Equal(3, minutes.Count);
+        var a = minutes[0];
+        Assert.Equal(("""{"route":"/a","status":"200"}""", 2L, 40.0, 10.0, 30.0), (a.Dims, a.Count, a.Sum, a.Min, a.Max));
+        Assert.Equal(("""{"route":"/b"}""", 1L), (minutes[1].Dims, minutes[1].Count));
+        Assert.Equal(Hour + 60_000, minutes[2].BucketMs);
+
+        var hours = batch.TaggedHours().OrderBy(h => h.Dims, StringComparer.Ordinal).ToList();
+        Assert.Equal(2, hours.Count);
+        Assert.Equal((Hour, 3L, 41.0, 3L), (hours[0].BucketMs, hours[0].Count, hours[0].Sum, hours[0].Sketch.Count));
+        Assert.Equal(1L, hours[1].Count);
+    }
+
+    [Fact]
+    public void TaggedRows_EscapeValues_AsJson()
+    {
+        var batch = new RollupBatch(["route"]);
+        batch.Add(Point("api", Hour, 1) with { Tags = new() { ["route"] = "/a\"b" } }, null);
+        Assert.Equal("""{"route":"/a\u0022b"}""", Assert.Single(batch.TaggedMinutes).Dims);
+    }
+
+    [Fact]
+    public void WithoutTagKeys_NoTaggedRows()
+    {
+        var batch = new RollupBatch();
+        batch.Add(Point("api", Hour, 1) with { Tags = new() { ["route"] = "/a" } }, null);
+        Assert.Empty(batch.TaggedMinutes);
+        Assert.Empty(batch.TaggedHours());
+    }
 }

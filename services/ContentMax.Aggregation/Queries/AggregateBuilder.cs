@@ -31,6 +31,13 @@ public sealed class AggregateBuilder
 
     public void AddSketch(int[] keys, long[] counts) => Sketch.Merge(keys, counts);
 
+    public void Merge(AggregateBuilder other)
+    {
+        if (other.Count == 0) return;
+        Add(other.Count, other._sum, other._min, other._max, other.DistCount);
+        Sketch.Merge(other.Sketch);
+    }
+
     public void AddValues(double[] values)
     {
         if (values.Length == 0) return;

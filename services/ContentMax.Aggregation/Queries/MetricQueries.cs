@@ -135,23 +135,6 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
         return result;
     }
 
-    // Single observations grouped per tag value in SQL; points that stand for
-    // many observations one by one, merged in C#. A group of at most $5
-    // (ExactLimit) values ships them sorted, for exact percentiles; a larger one
-    // ships its sketch, built in SQL, so no query holds a long window's raw
-    // values in memory, however many there are.
-    private static readonly string BreakdownSql = $"""
-        WITH singles AS MATERIALIZED (
-            SELECT coalesce(tags ->> $4, '') AS g, value FROM metrics
-            WHERE ts >= $1 AND ts < $2 AND name = $3 AND sketch_keys IS NULL
-        )
-        {GroupedSingles("$5")}
-        UNION ALL
-        SELECT coalesce(tags ->> $4, ''), count, value, min, max, sketch_keys, sketch_counts, NULL::float8[]
-        FROM metrics
-        WHERE ts >= $1 AND ts < $2 AND name = $3 AND sketch_keys IS NOT NULL
-        """;
-
     // From `singles (g, value)`: one row per group of the shape Observations
     // reads; groups of more than `limit` values as sketches.
     internal static string GroupedSingles(string limit) => $"""
@@ -169,93 +152,6 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
         SELECT sizes.g, sizes.n, sizes.s, sizes.lo, sizes.hi, big.keys, big.counts, small.vals
         FROM sizes LEFT JOIN small USING (g) LEFT JOIN big USING (g)
         """;
-
-    // Aggregates of one metric per value of one tag, e.g. api_response_time per
-    // endpoint, the `limit` values with the most observations. Rows without the
-    // tag are grouped under "".
-    public async Task<Dictionary<string, MetricAggregate>> BreakdownAsync(
-        DateTimeOffset from, DateTimeOffset to, string metric, string tag, int limit, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(BreakdownSql);
-        command.Parameters.Add(new NpgsqlParameter { Value = from.UtcDateTime });
-        command.Parameters.Add(new NpgsqlParameter { Value = to.UtcDateTime });
-        command.Parameters.Add(new NpgsqlParameter { Value = metric });
-        command.Parameters.Add(new NpgsqlParameter { Value = tag });
-        command.Parameters.Add(new NpgsqlParameter { Value = (long)options.Value.ExactLimit });
-
-        var groups = new Dictionary<string, Observations>(StringComparer.Ordinal);
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var key = reader.GetString(0);
-                if (!groups.TryGetValue(key, out var group)) groups[key] = group = new Observations();
-                group.Read(reader, 1);
-            }
-        }
-
-        return groups
-            .OrderByDescending(g => g.Value.Builder.Count)
-            .Take(limit)
-            .ToDictionary(g => g.Key, g => g.Value.ToAggregate(), StringComparer.Ordinal);
-    }
-
-    // As BreakdownSql, grouped per chart bucket.
-    private static readonly string SeriesSql = $"""
-        WITH singles AS MATERIALIZED (
-            SELECT date_bin($4::interval, ts, $5) AS g, value FROM metrics
-            WHERE ts >= $1 AND ts < $2 AND name = $3 AND sketch_keys IS NULL
-        )
-        {GroupedSingles("$6")}
-        UNION ALL
-        SELECT date_bin($4::interval, ts, $5), count, value, min, max, sketch_keys, sketch_counts, NULL::float8[]
-        FROM metrics
-        WHERE ts >= $1 AND ts < $2 AND name = $3 AND sketch_keys IS NOT NULL
-        """;
-
-    public async Task<List<SeriesBucket>> SeriesAsync(
-        DateTimeOffset from, DateTimeOffset to, string metric, TimeSpan step, CancellationToken cancellationToken)
-    {
-        // Buckets align to whole steps since the Unix epoch, so charts line up across refreshes.
-        var origin = DateTime.UnixEpoch;
-        await using var command = dataSource.CreateCommand(SeriesSql);
-        command.Parameters.Add(new NpgsqlParameter { Value = from.UtcDateTime });
-        command.Parameters.Add(new NpgsqlParameter { Value = to.UtcDateTime });
-        command.Parameters.Add(new NpgsqlParameter { Value = metric });
-        command.Parameters.Add(new NpgsqlParameter { Value = step });
-        command.Parameters.Add(new NpgsqlParameter { Value = origin });
-        command.Parameters.Add(new NpgsqlParameter { Value = (long)options.Value.ExactLimit });
-
-        var found = new Dictionary<DateTime, Observations>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var start = DateTime.SpecifyKind(reader.GetDateTime(0), DateTimeKind.Utc);
-                if (!found.TryGetValue(start, out var bucket)) found[start] = bucket = new Observations();
-                bucket.Read(reader, 1);
-            }
-        }
-
-        // Every step in the period appears, empty ones with a zero count, so a
-        // chart shows gaps as gaps.
-        var buckets = new List<SeriesBucket>();
-        var first = new DateTime(from.UtcDateTime.Ticks - (from.UtcDateTime.Ticks - origin.Ticks) % step.Ticks, DateTimeKind.Utc);
-        for (var t = first; t < to.UtcDateTime; t += step)
-        {
-            if (found.TryGetValue(t, out var b))
-            {
-                var a = b.ToAggregate();
-                buckets.Add(new SeriesBucket(t, a.Count, a.Average, a.Min, a.Max, a.P95));
-            }
-            else
-            {
-                buckets.Add(new SeriesBucket(t, 0, null, null, null, null));
-            }
-        }
-
-        return buckets;
-    }
 
     private const string RawSql = """
         SELECT id, name, value, ts, url, user_agent, tags::text, count, min, max

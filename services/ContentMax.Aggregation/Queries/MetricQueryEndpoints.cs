@@ -1,7 +1,9 @@
 using System.Globalization;
 using ContentMax.Contracts;
 using ContentMax.ServiceDefaults;
+using System.ComponentModel;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace ContentMax.Aggregation.Queries;
 
@@ -19,9 +21,16 @@ public static class MetricQueryEndpoints
         group.MapGet("/", GetAggregatesAsync).WithName("GetMetricAggregates")
             .WithSummary("Count, sum, min, max, average, median, p95 and p99 per metric name over a period; without metric=, the `limit` (500) names with the most observations.");
         group.MapGet("/series", GetSeriesAsync).WithName("GetMetricSeries")
-            .WithSummary("Time buckets of one metric for charts.");
+            .WithSummary("Time buckets of one metric for charts, optionally filtered by tags and split into the top groups of up to two tag keys.")
+            .WithDescription("`buckets` holds every matching point per step, ungrouped. `series` holds one entry per top group (by `agg` over the whole period, "
+                + "descending, for min too), the rest merged into one entry with `other: true`, last; without groupBy, one entry labelled \"all\". "
+                + "A group-by with more than Aggregation:MaxGroups distinct values in the period is answered 400 on `groupBy`.");
         group.MapGet("/breakdown", GetBreakdownAsync).WithName("GetMetricBreakdown")
-            .WithSummary("Aggregates of one metric per value of one tag, such as api_response_time per endpoint.");
+            .WithSummary("Aggregates of one metric per value of one or two tags, such as api_response_time per endpoint, optionally filtered by tags.")
+            .WithDescription("Groups are ranked by `agg` over the period (count unless asked), descending; beyond `limit` they are merged into one \"other\" group, "
+                + "listed last in `groups` and left out of `values`. Points without a group-by tag are grouped under the empty value.");
+        group.MapGet("/tags", GetTagsAsync).WithName("GetMetricTags")
+            .WithSummary("The tag keys seen on one metric in a period, each with its 50 most frequent values (by observations), to offer filters and group-by choices.");
         group.MapGet("/raw", GetRawAsync).WithName("GetRawMetrics")
             .WithSummary("Raw metric rows, newest first, paginated with an opaque cursor.");
         return app;
@@ -35,9 +44,20 @@ public static class MetricQueryEndpoints
     public const int DefaultNames = 500;
     public const int MaxNames = 5000;
 
-    public sealed record SeriesResponse(string Metric, string Period, string Step, DateTimeOffset From, DateTimeOffset To, List<SeriesBucket> Buckets);
+    // Buckets: every matching point, ungrouped (as before groups existed).
+    // Series: one per top group (one "all" without groupBy), "other" last.
+    public sealed record SeriesResponse(string Metric, string Period, string Step, DateTimeOffset From, DateTimeOffset To, List<SeriesBucket> Buckets,
+        string Aggregation, List<string> GroupBy, List<string> Filters, List<ExplorerSeries> Series, bool Truncated);
 
-    public sealed record BreakdownResponse(string Metric, string Tag, string Period, DateTimeOffset From, DateTimeOffset To, Dictionary<string, MetricAggregate> Values);
+    // Values: the top groups keyed by tag value (one key) or label (two keys),
+    // without "other"; Groups: the same ranked, with "other" last. Tag is the
+    // group-by keys joined by ','.
+    public sealed record BreakdownResponse(string Metric, string Tag, string Period, DateTimeOffset From, DateTimeOffset To, Dictionary<string, MetricAggregate> Values,
+        List<string> GroupBy, List<string> Filters, string Aggregation, List<ExplorerGroup> Groups, bool Truncated);
+
+    public sealed record TagsResponse(string Metric, string Period, List<ExplorerQueries.TagKey> Keys);
+
+    public const int MaxSeriesGroups = 50;
 
     public sealed record RawResponse(List<RawMetric> Items, string? NextCursor);
 
@@ -73,8 +93,14 @@ public static class MetricQueryEndpoints
     }
 
     internal static async Task<Results<Ok<SeriesResponse>, ValidationProblem>> GetSeriesAsync(
-        MetricQueries queries, TimeProvider time, CancellationToken cancellationToken,
-        string? metric = null, string? period = null, string? step = null)
+        ExplorerQueries explorer, IOptions<AggregationOptions> options, TimeProvider time, CancellationToken cancellationToken,
+        [Description("The metric name (required).")] string? metric = null,
+        [Description("How far back from now: 15m, 1h, 24h, 7d, 30d... (default 1h).")] string? period = null,
+        [Description("The chart step, such as 1m, 5m or 1h (default: about 120 steps over the period).")] string? step = null,
+        [Description(FilterDescription)] string[]? filter = null,
+        [Description("Repeatable: up to 2 distinct tag keys to split the series by, such as groupBy=route.")] string[]? groupBy = null,
+        [Description("count, sum, avg, min, max, p50, p75, p95 or p99 (default avg): each point's value and the figure groups are ranked by.")] string? agg = null,
+        [Description("How many groups to chart, 1-50 (default 10); the rest are merged into one \"other\" series.")] string? limit = null)
     {
         var errors = new Dictionary<string, string[]>();
         var window = ReadPeriod(period, errors);
@@ -87,6 +113,11 @@ public static class MetricQueryEndpoints
             errors["step"] = [stepError];
         }
 
+        var filters = ExplorerQuery.ParseFilters(filter, errors);
+        var keys = ExplorerQuery.ParseGroupBy(groupBy, errors);
+        var aggregation = ExplorerQuery.ParseAggregation(agg, "avg", errors);
+        var take = ReadLimit(limit, 10, MaxSeriesGroups, errors);
+
         if (errors.Count > 0) return Invalid(errors);
 
         stepSize = step is null ? DefaultStep(window) : stepSize;
@@ -95,32 +126,100 @@ public static class MetricQueryEndpoints
             return Invalid(new() { ["step"] = [$"gives more than {MaxSeriesBuckets} buckets for the period; use a larger step"] });
         }
 
+        var query = new ExplorerQuery(filters, keys, aggregation, take);
         var to = time.GetUtcNow();
         var from = to - window;
-        var buckets = await queries.SeriesAsync(from, to, metric!, stepSize, cancellationToken);
-        return TypedResults.Ok(new SeriesResponse(metric!, period ?? Period.Default, step ?? FormatStep(stepSize), from, to, buckets));
+        ExplorerQueries.Cells cells;
+        try
+        {
+            cells = await explorer.ReadAsync(from.UtcDateTime, to.UtcDateTime, metric!, query, stepSize, cancellationToken);
+        }
+        catch (ExplorerQueries.TooManyGroupsException tooMany)
+        {
+            return TooManyGroups(keys, tooMany.MaxGroups);
+        }
+
+        var (buckets, series) = ExplorerAnswers.Series(cells.ByCell, query, from.UtcDateTime, to.UtcDateTime, stepSize, options.Value.ExactLimit);
+        return TypedResults.Ok(new SeriesResponse(metric!, period ?? Period.Default, step ?? FormatStep(stepSize), from, to, buckets,
+            aggregation, keys, query.FilterTexts, series, Truncated: false));
     }
 
     internal static async Task<Results<Ok<BreakdownResponse>, ValidationProblem>> GetBreakdownAsync(
-        MetricQueries queries, TimeProvider time, CancellationToken cancellationToken,
-        string? metric = null, string? tag = null, string? period = null, string? limit = null)
+        ExplorerQueries explorer, IOptions<AggregationOptions> options, TimeProvider time, CancellationToken cancellationToken,
+        [Description("The metric name (required).")] string? metric = null,
+        [Description("The tag key to break the metric down by; the same as groupBy=<tag>. One of tag or groupBy is required.")] string? tag = null,
+        [Description("How far back from now: 15m, 1h, 24h, 7d, 30d... (default 1h).")] string? period = null,
+        [Description("How many groups to return, 1-500 (default 50), ranked by agg; the rest are merged into one \"other\" group.")] string? limit = null,
+        [Description(FilterDescription)] string[]? filter = null,
+        [Description("Repeatable: up to 2 distinct tag keys to group by; `values` is keyed by the tag value (1 key) or the label \"k1=v1, k2=v2\" (2 keys).")] string[]? groupBy = null,
+        [Description("count, sum, avg, min, max, p50, p75, p95 or p99: the figure groups are ranked by (default count).")] string? agg = null)
     {
         var errors = new Dictionary<string, string[]>();
         var window = ReadPeriod(period, errors);
         if (metric is null) errors["metric"] = ["is required"];
         else ReadMetricName(metric, errors);
 
-        if (string.IsNullOrEmpty(tag)) errors["tag"] = ["is required"];
+        if (string.IsNullOrEmpty(tag) && groupBy is not { Length: > 0 }) errors["tag"] = ["is required (or groupBy)"];
         else if (MetricRules.CheckText(tag, MetricRules.MaxTagKeyLength) is { } tagError) errors["tag"] = [tagError];
 
+        var filters = ExplorerQuery.ParseFilters(filter, errors);
+        // tag=x is groupBy=x; given with groupBy, it comes first.
+        string[] wanted = [.. (tag is { Length: > 0 } && !errors.ContainsKey("tag") ? new[] { tag } : []), .. (groupBy ?? []).Where(k => k != tag)];
+        var keys = ExplorerQuery.ParseGroupBy(wanted, errors);
+        var aggregation = ExplorerQuery.ParseAggregation(agg, "count", errors);
         var take = ReadLimit(limit, 50, 500, errors);
 
         if (errors.Count > 0) return Invalid(errors);
 
+        var query = new ExplorerQuery(filters, keys, aggregation, take);
         var to = time.GetUtcNow();
-        var values = await queries.BreakdownAsync(to - window, to, metric!, tag!, take, cancellationToken);
-        return TypedResults.Ok(new BreakdownResponse(metric!, tag!, period ?? Period.Default, to - window, to, values));
+        ExplorerQueries.Cells cells;
+        try
+        {
+            cells = await explorer.ReadAsync((to - window).UtcDateTime, to.UtcDateTime, metric!, query, null, cancellationToken);
+        }
+        catch (ExplorerQueries.TooManyGroupsException tooMany)
+        {
+            return TooManyGroups(keys, tooMany.MaxGroups);
+        }
+
+        var groups = ExplorerAnswers.Breakdown(cells.ByCell, query, options.Value.ExactLimit);
+        var values = new Dictionary<string, MetricAggregate>(StringComparer.Ordinal);
+        foreach (var g in groups.Where(g => !g.Other))
+        {
+            values[keys.Count == 1 ? g.Group[keys[0]] : g.Label] = g.Aggregate;
+        }
+
+        return TypedResults.Ok(new BreakdownResponse(metric!, string.Join(",", keys), period ?? Period.Default, to - window, to, values,
+            keys, query.FilterTexts, aggregation, groups, Truncated: false));
     }
+
+    public const int TagValuesPerKey = 50;
+
+    internal static async Task<Results<Ok<TagsResponse>, ValidationProblem>> GetTagsAsync(
+        ExplorerQueries explorer, TimeProvider time, CancellationToken cancellationToken,
+        [Description("The metric name (required).")] string? metric = null,
+        [Description("How far back from now: 15m, 1h, 24h, 7d, 30d... (default 1h).")] string? period = null)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var window = ReadPeriod(period, errors);
+        if (metric is null) errors["metric"] = ["is required"];
+        else ReadMetricName(metric, errors);
+        if (errors.Count > 0) return Invalid(errors);
+
+        var to = time.GetUtcNow();
+        var keys = await explorer.TagsAsync((to - window).UtcDateTime, to.UtcDateTime, metric!, TagValuesPerKey, cancellationToken);
+        return TypedResults.Ok(new TagsResponse(metric!, period ?? Period.Default, keys));
+    }
+
+    private const string FilterDescription =
+        "Repeatable, at most 10: key:value keeps points whose tag equals the value, key!=value those whose tag differs (or is absent). "
+        + "Several key:value filters on one key are alternatives (OR); filters on different keys and every != filter all apply (AND).";
+
+    private static ValidationProblem TooManyGroups(List<string> keys, int maxGroups) => Invalid(new()
+    {
+        ["groupBy"] = [$"{string.Join(" and ", keys.Select(k => $"'{k}'"))} {(keys.Count == 1 ? "has" : "have")} more than {maxGroups} distinct values in the period; add a filter or choose a shorter period"],
+    });
 
     internal static async Task<Results<Ok<RawResponse>, ValidationProblem>> GetRawAsync(
         MetricQueries queries, TimeProvider time, CancellationToken cancellationToken,

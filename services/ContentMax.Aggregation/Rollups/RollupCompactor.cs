@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace ContentMax.Aggregation.Rollups;
 
-// Live traffic writes each minute's and hour's rollups into up to eight shard
+// Live traffic writes each minute's and hour's rollups (untagged and tagged) into up to eight shard
 // rows (so concurrent consumers do not queue on one row lock); once a bucket is
 // closed, its shards are merged into shard 0 here, every minute. Queries then
 // read one row per bucket and name instead of eight: a 24h query merges ~1,500
@@ -20,11 +20,15 @@ public sealed class RollupCompactor(
     // Another constant among the database's advisory locks.
     private const long LockKey = 0x436f6e74_436d7063; // "ContCmpc"
 
-    // (table, how far back to look, how long after its start a bucket counts as closed)
-    private static readonly (string Table, TimeSpan Horizon, TimeSpan Closed)[] Tiers =
+    // (table, its row key without the shard in lock order, how far back to
+    // look, how long after its start a bucket counts as closed); in the order
+    // storage writes them.
+    private static readonly (string Table, string Key, TimeSpan Horizon, TimeSpan Closed)[] Tiers =
     [
-        ("metric_rollups_minute", TimeSpan.FromHours(3), TimeSpan.FromMinutes(2)),
-        ("metric_rollups_hour", TimeSpan.FromDays(8), TimeSpan.FromMinutes(62)),
+        ("metric_rollups_minute", "bucket, name", TimeSpan.FromHours(3), TimeSpan.FromMinutes(2)),
+        ("metric_rollups_hour", "bucket, name", TimeSpan.FromDays(8), TimeSpan.FromMinutes(62)),
+        ("metric_rollups_tagged_minute", "name, bucket, dims", TimeSpan.FromHours(3), TimeSpan.FromMinutes(2)),
+        ("metric_rollups_tagged_hour", "name, bucket, dims", TimeSpan.FromDays(8), TimeSpan.FromMinutes(62)),
     ];
 
     // How far back day rows are checked against their hours: late points are
@@ -65,7 +69,7 @@ public sealed class RollupCompactor(
     }
 
     // Returns how many shard rows were merged away in each tier, and how many
-    // day rows were built ("metric_rollups_day").
+    // day rows were built ("metric_rollups_day", "metric_rollups_tagged_day").
     public async Task<Dictionary<string, int>> CompactAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -77,7 +81,7 @@ public sealed class RollupCompactor(
             if (!(bool)(await guard.ExecuteScalarAsync(cancellationToken))!) return merged;
         }
 
-        foreach (var (table, horizon, closed) in Tiers)
+        foreach (var (table, key, horizon, closed) in Tiers)
         {
             // Lock every row about to change in (bucket, name, shard) order, the
             // order consumers lock them in, so compaction and live writes queue
@@ -85,8 +89,8 @@ public sealed class RollupCompactor(
             await using (var lockRows = new NpgsqlCommand($"""
                 SELECT 1 FROM {table}
                 WHERE bucket >= $1 AND bucket < $2
-                  AND (bucket, name) IN (SELECT bucket, name FROM {table} WHERE bucket >= $1 AND bucket < $2 AND shard <> 0)
-                ORDER BY bucket, name, shard
+                  AND ({key}) IN (SELECT {key} FROM {table} WHERE bucket >= $1 AND bucket < $2 AND shard <> 0)
+                ORDER BY {key}, shard
                 FOR UPDATE
                 """, connection, transaction))
             {
@@ -98,14 +102,14 @@ public sealed class RollupCompactor(
             await using var command = new NpgsqlCommand($"""
                 WITH moved AS (
                     DELETE FROM {table} WHERE bucket >= $1 AND bucket < $2 AND shard <> 0
-                    RETURNING bucket, name, shard, count, sum, min, max, sketch, dist_count
+                    RETURNING {key}, shard, count, sum, min, max, sketch, dist_count
                 ), merged AS (
-                    INSERT INTO {table} AS r (bucket, name, shard, count, sum, min, max, sketch, dist_count)
-                    SELECT bucket, name, 0, sum(count), sum(sum), min(min), max(max), sketch_merge_agg(sketch ORDER BY shard), sum(dist_count)
+                    INSERT INTO {table} AS r ({key}, shard, count, sum, min, max, sketch, dist_count)
+                    SELECT {key}, 0, sum(count), sum(sum), min(min), max(max), sketch_merge_agg(sketch ORDER BY shard), sum(dist_count)
                     FROM moved
-                    GROUP BY bucket, name
-                    ORDER BY bucket, name
-                    ON CONFLICT (bucket, name, shard) DO UPDATE SET
+                    GROUP BY {key}
+                    ORDER BY {key}
+                    ON CONFLICT ({key}, shard) DO UPDATE SET
                         count = r.count + EXCLUDED.count, sum = r.sum + EXCLUDED.sum,
                         min = least(r.min, EXCLUDED.min), max = greatest(r.max, EXCLUDED.max),
                         sketch = sketch_merge(r.sketch, EXCLUDED.sketch), dist_count = r.dist_count + EXCLUDED.dist_count
@@ -123,6 +127,14 @@ public sealed class RollupCompactor(
             days.Parameters.Add(new NpgsqlParameter { Value = DateTime.SpecifyKind(today - DayHorizon, DateTimeKind.Utc) });
             days.Parameters.Add(new NpgsqlParameter { Value = DateTime.SpecifyKind(today, DateTimeKind.Utc) });
             merged["metric_rollups_day"] = (int)(await days.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        await using (var days = new NpgsqlCommand("SELECT build_tagged_day_rollups($1, $2)", connection, transaction))
+        {
+            var today = now.UtcDateTime.Date;
+            days.Parameters.Add(new NpgsqlParameter { Value = DateTime.SpecifyKind(today - DayHorizon, DateTimeKind.Utc) });
+            days.Parameters.Add(new NpgsqlParameter { Value = DateTime.SpecifyKind(today, DateTimeKind.Utc) });
+            merged["metric_rollups_tagged_day"] = (int)(await days.ExecuteScalarAsync(cancellationToken))!;
         }
 
         await transaction.CommitAsync(cancellationToken);

@@ -24,18 +24,25 @@ public sealed record StorageMessage(Guid MessageId, IReadOnlyList<MetricPoint> P
 //      (cumulative_series, locked per series for the transaction);
 //   4. the points are appended to metrics with binary COPY;
 //   5. the minute and hour rollups, built in memory from those points, are
-//      merged in with one multi-row upsert per tier, and the Datadog outbox
-//      gets one row.
+//      merged in with one multi-row upsert per tier (then the tagged minute
+//      and hour rollups, for points carrying Aggregation:RollupTagKeys), and
+//      the Datadog outbox gets one row.
 //
 // Another replica storing the same redelivery at the same time waits on the
 // message id's unique key until this transaction ends, then skips it.
 // Everything that locks rows does so in a fixed order (ids and series sorted,
-// rollup rows by bucket and name), so concurrent writers queue instead of
+// rollup rows by bucket and name, tagged ones by name, bucket and dims, the
+// tables always in the same order), so concurrent writers queue instead of
 // deadlocking; a deadlock would be retried like an outage anyway.
-public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOptions> datadog)
+public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOptions> datadog, IOptions<AggregationOptions>? aggregation = null)
 {
     private const int RollupShards = 8;
     private int _nextShard;
+
+    // The keys of the tagged rollups, and whether this process has made sure
+    // rollup_tag_keys records since when their rows are complete.
+    private readonly string[] _tagKeys = aggregation?.Value.TagKeys ?? [];
+    private volatile bool _tagKeysRecorded;
 
 
     private const string CopySql =
@@ -81,6 +88,34 @@ public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOpt
     private static readonly string MinuteRollupSql = RollupSql("metric_rollups_minute");
     private static readonly string HourRollupSql = RollupSql("metric_rollups_hour");
 
+    // As RollupSql, with $13 the rows' dims (JSON objects as text); rows are
+    // locked in the tagged tables' key order (name, bucket, dims).
+    private static string TaggedRollupSql(string table) => $"""
+        INSERT INTO {table} AS r (name, bucket, dims, shard, count, sum, min, max, sketch, dist_count)
+        SELECT n, b, d::jsonb, $12, c, s, lo, hi, ROW(($9::int[])[o + 1 : o + l], ($10::bigint[])[o + 1 : o + l])::sketch, dc
+        FROM unnest($1::timestamptz[], $2::text[], $3::bigint[], $4::float8[], $5::float8[], $6::float8[], $7::int[], $8::int[], $11::bigint[], $13::text[])
+            AS u(b, n, c, s, lo, hi, o, l, dc, d)
+        ORDER BY n, b, d::jsonb
+        ON CONFLICT (name, bucket, dims, shard) DO UPDATE SET
+            count = r.count + EXCLUDED.count, sum = r.sum + EXCLUDED.sum,
+            min = least(r.min, EXCLUDED.min), max = greatest(r.max, EXCLUDED.max),
+            sketch = sketch_merge(r.sketch, EXCLUDED.sketch), dist_count = r.dist_count + EXCLUDED.dist_count
+        """;
+
+    private static readonly string TaggedMinuteRollupSql = TaggedRollupSql("metric_rollups_tagged_minute");
+    private static readonly string TaggedHourRollupSql = TaggedRollupSql("metric_rollups_tagged_hour");
+
+    // The first write of a key set's tagged rollups records since when they
+    // are complete: from the start when nothing was stored before, otherwise
+    // from the first bucket no earlier point can be in (points may be up to
+    // MetricRules.MaxFuture, 10 minutes, ahead of the clock). Run before the
+    // write's own points are copied.
+    private const string RecordTagKeysSql = """
+        INSERT INTO rollup_tag_keys (keys, since)
+        SELECT $1, CASE WHEN EXISTS (SELECT 1 FROM metrics) THEN now() + interval '11 minutes' ELSE '-infinity' END
+        ON CONFLICT (keys) DO NOTHING
+        """;
+
     // Bounds and bucket counts of each series are slices of two flat arrays:
     // $9 bounds from $8 (length $10, -1 for none), $12 counts from $11 (one more).
     private const string WriteSeriesSql = """
@@ -124,7 +159,15 @@ public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOpt
             cumulative = await ToDeltasAsync(connection, transaction, cumulativePoints, cancellationToken);
         }
 
-        var rollups = new RollupBatch();
+        var recordTagKeys = _tagKeys.Length > 0 && !_tagKeysRecorded;
+        if (recordTagKeys)
+        {
+            await using var record = new NpgsqlCommand(RecordTagKeysSql, connection, transaction);
+            record.Parameters.Add(new NpgsqlParameter { Value = _tagKeys, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            await record.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var rollups = new RollupBatch(_tagKeys);
         var duplicates = 0;
         IEnumerable<MetricPoint> ToStore()
         {
@@ -157,6 +200,12 @@ public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOpt
                 var shard = (short)((uint)Interlocked.Increment(ref _nextShard) % RollupShards);
                 batch.BatchCommands.Add(RollupCommand(MinuteRollupSql, [.. rollups.Minutes], shard));
                 batch.BatchCommands.Add(RollupCommand(HourRollupSql, rollups.Hours(), shard));
+                if (rollups.TaggedMinutes.Count > 0)
+                {
+                    batch.BatchCommands.Add(RollupCommand(TaggedMinuteRollupSql, [.. rollups.TaggedMinutes], shard));
+                    batch.BatchCommands.Add(RollupCommand(TaggedHourRollupSql, rollups.TaggedHours(), shard));
+                }
+
                 if (outbox is not null)
                 {
                     batch.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO datadog_outbox (points) VALUES ($1)")
@@ -175,6 +224,7 @@ public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOpt
         }
 
         await transaction.CommitAsync(cancellationToken);
+        if (recordTagKeys) _tagKeysRecorded = true;
         return new StoreResult(rollups.PointCount, unique.Count - fresh.Count, duplicates, cumulative?.Repeats ?? 0);
     }
 
@@ -324,7 +374,7 @@ public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOpt
             keyCounts.AddRange(c);
         }
 
-        return new NpgsqlBatchCommand(sql)
+        var command = new NpgsqlBatchCommand(sql)
         {
             Parameters =
             {
@@ -342,6 +392,12 @@ public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOpt
                 new NpgsqlParameter { Value = shard, NpgsqlDbType = NpgsqlDbType.Smallint },
             },
         };
+        if (n > 0 && rows[0].Dims is not null)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Dims!).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        }
+
+        return command;
     }
 
     private static NpgsqlBatchCommand WriteSeriesCommand(List<CumulativeState> states)

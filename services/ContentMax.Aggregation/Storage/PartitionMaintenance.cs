@@ -106,6 +106,10 @@ public sealed class PartitionMaintenance(
             {
                 Parameters = { new NpgsqlParameter { Value = retention.Hour } },
             });
+            trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM metric_rollups_tagged_day WHERE bucket < now() - $1")
+            {
+                Parameters = { new NpgsqlParameter { Value = retention.Hour } },
+            });
             foreach (var sql in new[]
                      {
                          "DELETE FROM stored_messages WHERE stored_at < now() - $1",
