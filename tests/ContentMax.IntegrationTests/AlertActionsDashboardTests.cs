@@ -60,6 +60,7 @@ public class AlertActionsDashboardTests(AppHostFixture fixture) : DashboardBrows
         var form = Page.Locator($"form[data-form=silence][data-rule={id}]");
         await form.Locator("[data-field=duration]").SelectOptionAsync("4h");
         await form.Locator("[data-field=comment]").FillAsync("deploying the fix");
+        await Browser.ScreenshotAsync("alert-silence-form");
         await form.Locator("[data-action=confirm-silence]").ClickAsync();
 
         // The alert shows as silenced, the silence is listed as active, and the
@@ -120,6 +121,7 @@ public class AlertActionsDashboardTests(AppHostFixture fixture) : DashboardBrows
         await form.Locator("[data-action=preview-rule]").ClickAsync();
         await Expect(form.Locator("[data-preview=rule] [data-value=preview]")).ToHaveTextAsync("70", new() { Timeout = 30_000 });
         await Expect(form.Locator("[data-preview=rule]")).ToContainTextAsync("would fire");
+        await Browser.ScreenshotAsync("rule-editor");
         Assert.Equal(HttpStatusCode.NotFound, (await read.GetAsync($"/api/alerts/rules/{id}")).StatusCode);
 
         await form.Locator("[data-action=save-rule]").ClickAsync();

@@ -72,6 +72,7 @@ public class ExplorerDashboardTests(AppHostFixture fixture) : DashboardBrowserTe
 
         await Expect(Page.Locator("[data-chart=explore] svg path").First).ToBeAttachedAsync();
         await Expect(Page.Locator("[data-chart=explore]")).ToContainTextAsync("/b");
+        await Browser.ScreenshotAsync("explore");
         await Expect(Page.Locator("[data-control=agg]")).ToHaveValueAsync("p95");
         await Expect(Page.Locator("[data-control=groupBy-0]")).ToHaveValueAsync("route");
 
@@ -128,12 +129,13 @@ public class ExplorerDashboardTests(AppHostFixture fixture) : DashboardBrowserTe
 
         await Browser.SignInAsync(BaseUrl, "/?tab=performance");
         var row = Page.Locator($"[data-table=vitals-per-page] tr[data-page='{page}']");
-        await Expect(row.Locator("[data-vital=LCP]")).ToHaveAttributeAsync("data-rating", "good", new() { Timeout = 30_000 });
-        await Expect(row.Locator("[data-vital=LCP]")).ToHaveTextAsync("1600 ms");
-        await Expect(row.Locator("[data-vital=INP]")).ToHaveAttributeAsync("data-rating", "needs-improvement");
-        await Expect(row.Locator("[data-vital=INP]")).ToHaveTextAsync("360 ms");
-        await Expect(row.Locator("[data-vital=CLS]")).ToHaveAttributeAsync("data-rating", "poor");
-        await Expect(row.Locator("[data-vital=CLS]")).ToHaveTextAsync("0.360");
+        await Expect(row.Locator("[data-page-vital=LCP]")).ToHaveAttributeAsync("data-rating", "good", new() { Timeout = 30_000 });
+        await Expect(row.Locator("[data-page-vital=LCP]")).ToHaveTextAsync("1600 ms");
+        await Expect(row.Locator("[data-page-vital=INP]")).ToHaveAttributeAsync("data-rating", "needs-improvement");
+        await Expect(row.Locator("[data-page-vital=INP]")).ToHaveTextAsync("360 ms");
+        await Expect(row.Locator("[data-page-vital=CLS]")).ToHaveAttributeAsync("data-rating", "poor");
+        await Expect(row.Locator("[data-page-vital=CLS]")).ToHaveTextAsync("0.360");
+        await Browser.ScreenshotAsync("vitals-per-page");
 
         await row.Locator("a[data-explore]").ClickAsync();
         await Expect(Page).ToHaveURLAsync(new Regex($"/explore\\?metric=LCP&agg=p75&filter=page%3A{Regex.Escape(Uri.EscapeDataString(page))}"));
