@@ -16,8 +16,7 @@ public static class ProductAnalyticsExtensions
 {
     public static TBuilder AddProductAnalytics<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        builder.Services.AddOptions<PostHogOptions>().BindConfiguration(PostHogOptions.SectionName).ValidateOnStart();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostHogOptions>, PostHogOptionsValidator>());
+        builder.Services.AddOptions<PostHogOptions>().BindConfiguration(PostHogOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton(ServiceIdentity.Resolve(builder.Configuration, builder.Environment));
         // Also callable without AddServiceDefaults (tests do): TryAdd keeps the one clock.
         builder.Services.TryAddSingleton(TimeProvider.System);
