@@ -1,6 +1,4 @@
-using System.IO.Compression;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using ContentMax.ServiceDefaults;
 using ContentMax.ServiceDefaults.ErrorTracking;
@@ -239,7 +237,7 @@ public sealed class DatadogForwarder(
         {
             using var response = await _intake.ExecuteAsync(async attempt =>
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = Content(body.Json) };
+                using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = DatadogPayload.Content(body.Json, options.Value.Compress) };
                 request.Headers.Add("DD-API-KEY", options.Value.ApiKey);
                 try
                 {
@@ -278,27 +276,6 @@ public sealed class DatadogForwarder(
     {
         metrics.DatadogRequestFailures.Add(1, new KeyValuePair<string, object?>("status", status));
         Interlocked.Increment(ref _failures);
-    }
-
-    private HttpContent Content(byte[] body)
-    {
-        if (!options.Value.Compress)
-        {
-            var plain = new ByteArrayContent(body);
-            plain.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            return plain;
-        }
-
-        using var compressed = new MemoryStream();
-        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
-        {
-            gzip.Write(body);
-        }
-
-        var content = new ByteArrayContent(compressed.ToArray());
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        content.Headers.ContentEncoding.Add("gzip");
-        return content;
     }
 }
 
