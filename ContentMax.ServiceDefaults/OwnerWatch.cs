@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ContentMax.ServiceDefaults.ErrorTracking;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -9,7 +10,8 @@ namespace ContentMax.ServiceDefaults;
 // ended (kill -9 included), rather than running on, holding its port, with
 // nobody to stop it. The AppHost passes its pid as CONTENTMAX_APPHOST_PID; a
 // service started any other way has none and is not watched.
-public sealed class OwnerWatch(IHostApplicationLifetime lifetime, TimeProvider time, BackgroundLoops loops, ILogger<OwnerWatch> logger) : BackgroundService
+public sealed class OwnerWatch(
+    IHostApplicationLifetime lifetime, TimeProvider time, BackgroundLoops loops, ErrorReporter errors, ILogger<OwnerWatch> logger) : BackgroundService
 {
     public const string OwnerPidVariable = "CONTENTMAX_APPHOST_PID";
 
@@ -29,7 +31,7 @@ public sealed class OwnerWatch(IHostApplicationLifetime lifetime, TimeProvider t
             logger.LogWarning("The AppHost (pid {Pid}) is gone: stopping.", owner);
             lifetime.StopApplication();
             return Task.FromResult(BackgroundLoop.Done);
-        }, logger, errors: null, time, stoppingToken, loops);
+        }, logger, errors, time, stoppingToken, loops);
     }
 
     public static bool IsAlive(int pid)

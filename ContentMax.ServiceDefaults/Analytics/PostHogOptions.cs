@@ -41,7 +41,8 @@ public sealed class PostHogOptions
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
     [PositiveDuration(ErrorMessage = "PostHog:RetryMaxDelay must be a positive time span such as 00:00:10.")]
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
-    [PositiveDuration(ErrorMessage = "PostHog:RequestTimeout must be a positive time span such as 00:00:10.")]
+    // Bounded as Polly's timeout strategy bounds it (posthog-batch pipeline).
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00", ErrorMessage = "PostHog:RequestTimeout must be between 10ms and 1 day, such as 00:00:10.")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     // On shutdown the queue is drained for at most this long.
