@@ -3,62 +3,84 @@ using Microsoft.Extensions.Logging;
 
 namespace ContentMax.ServiceDefaults;
 
-// The loop of a background service that must outlive anything its work
-// throws. Each round runs `round`; an exception (anything but the service
-// stopping) is logged, reported to Sentry once per kind of failure in a row,
-// and followed by a backoff that doubles from 1 s to 1 min; the next success
-// resets it. So a bug or an outage pauses the work, never stops the host.
+// The one loop of every periodic background job. Each round runs `round`,
+// which returns how long to wait before the next (zero: go on at once; Done:
+// the loop ends). The wait is spread by ±jitter (a fraction) so replicas do not
+// run in step. An exception (anything but the service stopping) is logged,
+// reported to Sentry once per kind of failure in a row, and followed by a
+// backoff that doubles from 1 s to 1 min; the next success resets it. So a bug
+// or an outage pauses the work, never stops the host. With `loops`, each round
+// is recorded there, and /health turns Degraded when the loop stops cycling.
 public static class BackgroundLoop
 {
     public static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan LongestBackoff = TimeSpan.FromMinutes(1);
 
-    // `round` returns how long to wait before the next round (zero: go on at once).
+    // What a round returns to end the loop for good.
+    public static readonly TimeSpan Done = Timeout.InfiniteTimeSpan;
+
     public static async Task RunAsync(
         string name,
         Func<CancellationToken, Task<TimeSpan>> round,
         ILogger logger,
         ErrorReporter? errors,
         TimeProvider time,
-        CancellationToken stoppingToken)
+        CancellationToken stoppingToken,
+        BackgroundLoops? loops = null,
+        double jitter = 0)
     {
         var backoff = TimeSpan.Zero;
         string? lastFailure = null;
-        while (!stoppingToken.IsCancellationRequested)
+        loops?.Cycled(name, TimeSpan.Zero, failure: null);
+        try
         {
-            TimeSpan wait;
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                wait = await round(stoppingToken).ConfigureAwait(false);
-                backoff = TimeSpan.Zero;
-                lastFailure = null;
-            }
-            catch (Exception) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                backoff = backoff == TimeSpan.Zero ? FirstBackoff : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, LongestBackoff.Ticks));
-                wait = backoff;
-                var failure = ex.GetType().FullName;
-                logger.LogWarning(ex, "{Loop} failed ({Error}: {Message}); trying again in {Backoff}.", name, ex.GetType().Name, ex.Message, Duration.Format(backoff));
-                if (failure != lastFailure)
+                TimeSpan wait;
+                try
                 {
-                    errors?.CaptureError(ex, new Dictionary<string, string> { ["component"] = name });
-                    lastFailure = failure;
+                    wait = await round(stoppingToken).ConfigureAwait(false);
+                    if (wait == Done) return;
+                    backoff = TimeSpan.Zero;
+                    lastFailure = null;
+                    wait = Jittered(wait, jitter);
+                    loops?.Cycled(name, wait, failure: null);
+                }
+                catch (Exception) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    backoff = backoff == TimeSpan.Zero ? FirstBackoff : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, LongestBackoff.Ticks));
+                    wait = backoff;
+                    var failure = ex.GetType().FullName;
+                    logger.LogWarning(ex, "{Loop} failed ({Error}: {Message}); trying again in {Backoff}.", name, ex.GetType().Name, ex.Message, Duration.Format(backoff));
+                    loops?.Cycled(name, wait, failure: $"{ex.GetType().Name}: {ex.Message}");
+                    if (failure != lastFailure)
+                    {
+                        errors?.CaptureError(ex, new Dictionary<string, string> { ["component"] = name });
+                        lastFailure = failure;
+                    }
+                }
+
+                if (wait <= TimeSpan.Zero) continue;
+                try
+                {
+                    await Task.Delay(wait, time, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
                 }
             }
-
-            if (wait <= TimeSpan.Zero) continue;
-            try
-            {
-                await Task.Delay(wait, time, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+        }
+        finally
+        {
+            loops?.Ended(name);
         }
     }
+
+    private static TimeSpan Jittered(TimeSpan wait, double jitter) =>
+        jitter <= 0 || wait <= TimeSpan.Zero ? wait : wait * (1 - jitter + Random.Shared.NextDouble() * 2 * jitter);
 }

@@ -1,6 +1,7 @@
 using ContentMax.ServiceDefaults;
 using ContentMax.ServiceDefaults.Analytics;
 using ContentMax.ServiceDefaults.ErrorTracking;
+using ContentMax.ServiceDefaults.Resilience;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -39,6 +40,7 @@ public static class Extensions
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.AddErrorTracking();
+        builder.AddContentMaxResilience();
         builder.AddProductAnalytics();
         builder.AddSelfMonitoring();
         OwnerWatch.AddTo(builder.Services);
@@ -90,7 +92,9 @@ public static class Extensions
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddMeter(MassTransit.Monitoring.InstrumentationOptions.MeterName)
-                .AddMeter(ContentMaxTelemetry.MeterName))
+                .AddMeter(ContentMaxTelemetry.MeterName)
+                // Retries and timeouts of the resilience pipelines and handlers.
+                .AddMeter("Polly"))
             .WithTracing(tracing => tracing
                 // Spans follow their parent's decision, so a request left out
                 // of traces (HighVolumeTracing) takes its children, the broker
@@ -121,8 +125,10 @@ public static class Extensions
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        builder.Services.TryAddSingleton<BackgroundLoops>();
         builder.Services.AddHealthChecks()
-            .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+            .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"])
+            .AddCheck<BackgroundLoops>(BackgroundLoops.HealthCheckName);
         return builder;
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ContentMax.ServiceDefaults.ErrorTracking;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -9,7 +10,8 @@ namespace ContentMax.ServiceDefaults;
 // ended (kill -9 included), rather than running on, holding its port, with
 // nobody to stop it. The AppHost passes its pid as CONTENTMAX_APPHOST_PID; a
 // service started any other way has none and is not watched.
-public sealed class OwnerWatch(IHostApplicationLifetime lifetime, ILogger<OwnerWatch> logger) : BackgroundService
+public sealed class OwnerWatch(
+    IHostApplicationLifetime lifetime, TimeProvider time, BackgroundLoops loops, ErrorReporter errors, ILogger<OwnerWatch> logger) : BackgroundService
 {
     public const string OwnerPidVariable = "CONTENTMAX_APPHOST_PID";
 
@@ -18,17 +20,18 @@ public sealed class OwnerWatch(IHostApplicationLifetime lifetime, ILogger<OwnerW
         if (int.TryParse(Environment.GetEnvironmentVariable(OwnerPidVariable), out _)) services.AddHostedService<OwnerWatch>();
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var owner = int.Parse(Environment.GetEnvironmentVariable(OwnerPidVariable)!);
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        return BackgroundLoop.RunAsync("owner-watch", _ =>
         {
-            if (IsAlive(owner)) continue;
+            if (IsAlive(owner)) return Task.FromResult(Interval);
             logger.LogWarning("The AppHost (pid {Pid}) is gone: stopping.", owner);
             lifetime.StopApplication();
-            return;
-        }
+            return Task.FromResult(BackgroundLoop.Done);
+        }, logger, errors, time, stoppingToken, loops);
     }
 
     public static bool IsAlive(int pid)

@@ -22,8 +22,8 @@ public sealed class PostHogApi(HttpClient http, PostHogOptions options) : IDispo
         { Timeout = Timeout.InfiniteTimeSpan },
         options);
 
-    public Uri BatchUri { get; } = new(options.BaseUri, "batch/");
-    public Uri FlagsUri { get; } = new(options.BaseUri, "flags?v=2");
+    public Uri BatchUri { get; } = new(options.BaseUri(), "batch/");
+    public Uri FlagsUri { get; } = new(options.BaseUri(), "flags?v=2");
 
     // The body is built once per batch and re-sent byte for byte on retries.
     public static byte[] BatchBody(string apiKey, IEnumerable<PostHogEvent> events)

@@ -1,31 +1,42 @@
-using System.Net;
 using System.Threading.Channels;
+using ContentMax.ServiceDefaults.Resilience;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Timeout;
 
 namespace ContentMax.ServiceDefaults.Analytics;
 
 // Delivers events to PostHog's /batch/ endpoint off the request path. Enqueue
 // is a synchronous TryWrite into a bounded queue and never throws; a full
 // queue drops the new event and counts it. A batch leaves when FlushAt events
-// wait or FlushInterval passes. 5xx, 408, 429 and timeouts are retried with
-// exponential backoff (429 waits Retry-After); other 4xx are dropped at once.
+// wait or FlushInterval passes. Sending is the posthog-batch resilience
+// pipeline: 5xx, 408, 429 and timeouts are retried with exponential backoff
+// (429 waits Retry-After); other 4xx are dropped at once.
 // Stopping drains the queue for at most ShutdownTimeout.
 public sealed class PostHogBatcher : BackgroundService
 {
-    private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(5);
-
     private readonly PostHogOptions _options;
     private readonly PostHogApi _api;
     private readonly PostHogMetrics _metrics;
     private readonly ILogger<PostHogBatcher> _logger;
     private readonly TimeProvider _time;
+    private readonly ResiliencePipeline<HttpResponseMessage> _delivery;
     private readonly Channel<PostHogEvent> _queue;
     private readonly CancellationTokenSource _abort = new();
     private volatile bool _stopping;
 
+    // Without the registered pipeline (tests, tools): the same definition, without Polly's telemetry.
     public PostHogBatcher(PostHogOptions options, PostHogApi api, PostHogMetrics metrics, ILogger<PostHogBatcher> logger, TimeProvider time)
+        : this(options, api, metrics, logger, time,
+            new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }.AddPostHogBatch(options, time).Build())
     {
+    }
+
+    public PostHogBatcher(
+        PostHogOptions options, PostHogApi api, PostHogMetrics metrics, ILogger<PostHogBatcher> logger, TimeProvider time, ResiliencePipeline<HttpResponseMessage> delivery)
+    {
+        _delivery = delivery;
         _options = options;
         _api = api;
         _metrics = metrics;
@@ -180,77 +191,57 @@ public sealed class PostHogBatcher : BackgroundService
             return;
         }
 
-        for (var attempt = 0; ; attempt++)
+        // Retries, their delays and the timeout of each attempt are the posthog-batch pipeline's (ContentMaxResilience).
+        var attempts = 0;
+        string failure;
+        var context = ResilienceContextPool.Shared.Get(abort);
+        context.Properties.Set(ContentMaxResilience.OnRetry, retry =>
         {
-            TimeSpan? retryAfter = null;
-            string failure;
-            try
+            _logger.LogDebug("PostHog: batch of {Count} events failed ({Failure}); retrying in {Delay}.", batch.Count, Describe(retry.Outcome), retry.RetryDelay);
+            _metrics.AddRetried(batch.Count);
+            return ValueTask.CompletedTask;
+        });
+        try
+        {
+            using var response = await _delivery.ExecuteAsync(async (attempt, state) =>
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
-                timeout.CancelAfter(_options.RequestTimeout);
-                using var response = await _api.PostBatchAsync(body, timeout.Token).ConfigureAwait(false);
-                var status = (int)response.StatusCode;
-                if (response.IsSuccessStatusCode)
-                {
-                    _metrics.AddSent(batch.Count);
-                    return;
-                }
+                attempts++;
+                return await state.Api.PostBatchAsync(state.Body, attempt.CancellationToken).ConfigureAwait(false);
+            }, context, (Api: _api, Body: body)).ConfigureAwait(false);
 
-                if (response.StatusCode == HttpStatusCode.TooManyRequests)
-                {
-                    retryAfter = RetryAfter(response);
-                }
-                else if (status < 500 && response.StatusCode != HttpStatusCode.RequestTimeout)
-                {
-                    // The request itself is wrong (bad key, bad payload): sending it again cannot help.
-                    _logger.LogWarning("PostHog rejected a batch of {Count} events with {Status}; they are dropped.", batch.Count, status);
-                    _metrics.AddDropped(batch.Count, "rejected");
-                    return;
-                }
-
-                failure = $"HTTP {status}";
-            }
-            catch (HttpRequestException e)
+            if (response.IsSuccessStatusCode)
             {
-                failure = e.HttpRequestError.ToString();
-            }
-            catch (OperationCanceledException) when (!abort.IsCancellationRequested)
-            {
-                failure = "timeout";
-            }
-
-            if (attempt >= _options.MaxRetries)
-            {
-                _logger.LogWarning("PostHog: a batch of {Count} events failed {Attempts} times (last: {Failure}); it is dropped.",
-                    batch.Count, attempt + 1, failure);
-                _metrics.AddDropped(batch.Count, "retries_exhausted");
+                _metrics.AddSent(batch.Count);
                 return;
             }
 
-            var delay = retryAfter ?? Backoff(attempt);
-            _logger.LogDebug("PostHog: batch of {Count} events failed ({Failure}); retrying in {Delay}.", batch.Count, failure, delay);
-            _metrics.AddRetried(batch.Count);
-            await Task.Delay(delay, _time, abort).ConfigureAwait(false);
+            if (!ContentMaxResilience.IsTransient(Outcome.FromResult(response), context))
+            {
+                // The request itself is wrong (bad key, bad payload): sending it again cannot help.
+                _logger.LogWarning("PostHog rejected a batch of {Count} events with {Status}; they are dropped.", batch.Count, (int)response.StatusCode);
+                _metrics.AddDropped(batch.Count, "rejected");
+                return;
+            }
+
+            failure = $"HTTP {(int)response.StatusCode}";
         }
-    }
-
-    // base × 2^attempt, ±20 % so that many instances do not retry in step, capped.
-    private TimeSpan Backoff(int attempt)
-    {
-        var exponential = _options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, attempt);
-        var jittered = exponential * (0.8 + Random.Shared.NextDouble() * 0.4);
-        return TimeSpan.FromMilliseconds(Math.Min(jittered, _options.RetryMaxDelay.TotalMilliseconds));
-    }
-
-    private TimeSpan? RetryAfter(HttpResponseMessage response)
-    {
-        var header = response.Headers.RetryAfter;
-        var delay = header?.Delta ?? (header?.Date is { } date ? date - _time.GetUtcNow() : null);
-        if (delay is null)
+        catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException || (e is OperationCanceledException && !abort.IsCancellationRequested))
         {
-            return null;
+            failure = Describe(Outcome.FromException<HttpResponseMessage>(e));
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
 
-        return delay < TimeSpan.Zero ? TimeSpan.Zero : delay > MaxRetryAfter ? MaxRetryAfter : delay;
+        _logger.LogWarning("PostHog: a batch of {Count} events failed {Attempts} times (last: {Failure}); it is dropped.", batch.Count, attempts, failure);
+        _metrics.AddDropped(batch.Count, "retries_exhausted");
     }
+
+    private static string Describe(Outcome<HttpResponseMessage> outcome) => outcome switch
+    {
+        { Result: { } response } => $"HTTP {(int)response.StatusCode}",
+        { Exception: HttpRequestException e } => e.HttpRequestError.ToString(),
+        _ => "timeout",
+    };
 }

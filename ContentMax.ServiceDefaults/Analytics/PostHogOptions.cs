@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
 namespace ContentMax.ServiceDefaults.Analytics;
@@ -11,6 +12,8 @@ public sealed class PostHogOptions
     public const string DefaultHost = "https://us.i.posthog.com";
 
     public string? ProjectApiKey { get; set; }
+    [Required(ErrorMessage = "PostHog:Host is required.")]
+    [AbsoluteHttpUrl(ErrorMessage = "PostHog:Host must be an absolute http(s) URL such as " + DefaultHost + ".")]
     public string Host { get; set; } = DefaultHost;
 
     // The "environment" super property; Sentry:Environment or the host
@@ -18,25 +21,37 @@ public sealed class PostHogOptions
     public string? Environment { get; set; }
 
     // Events wait in a bounded queue; when it is full the newest is dropped and counted.
+    [Range(1, int.MaxValue, ErrorMessage = "PostHog:MaxQueueSize must be at least 1.")]
     public int MaxQueueSize { get; set; } = 1000;
 
     // A batch goes out when FlushAt events are waiting or FlushInterval has
     // passed, carrying at most MaxBatchSize events.
+    [Range(1, int.MaxValue, ErrorMessage = "PostHog:FlushAt must be at least 1.")]
     public int FlushAt { get; set; } = 20;
+    [PositiveDuration(ErrorMessage = "PostHog:FlushInterval must be a positive time span such as 00:00:10.")]
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(10);
+    [Range(1, int.MaxValue, ErrorMessage = "PostHog:MaxBatchSize must be at least 1.")]
     public int MaxBatchSize { get; set; } = 100;
 
     // 5xx, 408, 429 and timeouts are retried MaxRetries times with exponential
     // backoff from RetryBaseDelay up to RetryMaxDelay (429 waits Retry-After).
+    [Range(0, int.MaxValue, ErrorMessage = "PostHog:MaxRetries must be 0 or more.")]
     public int MaxRetries { get; set; } = 3;
+    [PositiveDuration(ErrorMessage = "PostHog:RetryBaseDelay must be a positive time span such as 00:00:10.")]
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+    [PositiveDuration(ErrorMessage = "PostHog:RetryMaxDelay must be a positive time span such as 00:00:10.")]
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+    // Bounded as Polly's timeout strategy bounds it (posthog-batch pipeline).
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00", ErrorMessage = "PostHog:RequestTimeout must be between 10ms and 1 day, such as 00:00:10.")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     // On shutdown the queue is drained for at most this long.
+    [PositiveDuration(ErrorMessage = "PostHog:ShutdownTimeout must be a positive time span such as 00:00:10.")]
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    [PositiveDuration(ErrorMessage = "PostHog:FlagsCacheTtl must be a positive time span such as 00:00:10.")]
     public TimeSpan FlagsCacheTtl { get; set; } = TimeSpan.FromSeconds(60);
+    [PositiveDuration(ErrorMessage = "PostHog:FlagsTimeout must be a positive time span such as 00:00:10.")]
     public TimeSpan FlagsTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
     // Flag values used until PostHog answers, and whenever it cannot: "true",
@@ -49,48 +64,14 @@ public sealed class PostHogOptions
 
     public bool Enabled => !string.IsNullOrWhiteSpace(ProjectApiKey);
 
-    public Uri BaseUri => new(Host.Trim().TrimEnd('/') + "/", UriKind.Absolute);
+    // A method, not a property: validation reads every property, and this one throws on an invalid Host.
+    public Uri BaseUri() => new(Host.Trim().TrimEnd('/') + "/", UriKind.Absolute);
 }
 
+// Checks PostHogOptions as startup does (their DataAnnotations), for code that
+// builds the options outside a host.
 public sealed class PostHogOptionsValidator : IValidateOptions<PostHogOptions>
 {
-    public ValidateOptionsResult Validate(string? name, PostHogOptions options)
-    {
-        var failures = new List<string>();
-        if (!Uri.TryCreate(options.Host?.Trim(), UriKind.Absolute, out var host) || host.Scheme is not ("http" or "https"))
-        {
-            failures.Add($"PostHog:Host is '{options.Host}'; it must be an absolute http(s) URL such as {PostHogOptions.DefaultHost}.");
-        }
-
-        Positive(options.MaxQueueSize, "MaxQueueSize");
-        Positive(options.FlushAt, "FlushAt");
-        Positive(options.MaxBatchSize, "MaxBatchSize");
-        if (options.MaxRetries < 0)
-        {
-            failures.Add("PostHog:MaxRetries must be 0 or more.");
-        }
-
-        foreach (var (value, setting) in new[]
-        {
-            (options.FlushInterval, "FlushInterval"), (options.RetryBaseDelay, "RetryBaseDelay"), (options.RetryMaxDelay, "RetryMaxDelay"),
-            (options.RequestTimeout, "RequestTimeout"), (options.ShutdownTimeout, "ShutdownTimeout"),
-            (options.FlagsCacheTtl, "FlagsCacheTtl"), (options.FlagsTimeout, "FlagsTimeout"),
-        })
-        {
-            if (value <= TimeSpan.Zero)
-            {
-                failures.Add($"PostHog:{setting} must be a positive time span such as 00:00:10.");
-            }
-        }
-
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-
-        void Positive(int value, string setting)
-        {
-            if (value <= 0)
-            {
-                failures.Add($"PostHog:{setting} must be at least 1.");
-            }
-        }
-    }
+    public ValidateOptionsResult Validate(string? name, PostHogOptions options) =>
+        new DataAnnotationValidateOptions<PostHogOptions>(null).Validate(name, options);
 }

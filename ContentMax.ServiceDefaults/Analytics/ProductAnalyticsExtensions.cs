@@ -1,9 +1,11 @@
 using ContentMax.ServiceDefaults.ErrorTracking;
+using ContentMax.ServiceDefaults.Resilience;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly.Registry;
 
 namespace ContentMax.ServiceDefaults.Analytics;
 
@@ -14,9 +16,9 @@ public static class ProductAnalyticsExtensions
 {
     public static TBuilder AddProductAnalytics<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        builder.Services.AddOptions<PostHogOptions>().BindConfiguration(PostHogOptions.SectionName).ValidateOnStart();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostHogOptions>, PostHogOptionsValidator>());
+        builder.Services.AddOptions<PostHogOptions>().BindConfiguration(PostHogOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton(ServiceIdentity.Resolve(builder.Configuration, builder.Environment));
+        // Also callable without AddServiceDefaults (tests do): TryAdd keeps the one clock.
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddMetrics();
 
@@ -28,7 +30,16 @@ public static class ProductAnalyticsExtensions
         var enabled = !string.IsNullOrWhiteSpace(builder.Configuration[$"{PostHogOptions.SectionName}:ProjectApiKey"]);
         if (enabled)
         {
-            builder.Services.TryAddSingleton<PostHogBatcher>();
+            // Sends through the registered posthog-batch pipeline (telemetry on) when AddServiceDefaults registered it.
+            builder.Services.TryAddSingleton(sp =>
+            {
+                var args = (Options: sp.GetRequiredService<PostHogOptions>(), Api: sp.GetRequiredService<PostHogApi>(), Metrics: sp.GetRequiredService<PostHogMetrics>(),
+                    Logger: sp.GetRequiredService<ILogger<PostHogBatcher>>(), Time: sp.GetRequiredService<TimeProvider>());
+                return sp.GetService<ResiliencePipelineProvider<string>>() is { } pipelines
+                    && pipelines.TryGetPipeline<HttpResponseMessage>(ContentMaxResilience.PostHogBatch, out var delivery)
+                    ? new PostHogBatcher(args.Options, args.Api, args.Metrics, args.Logger, args.Time, delivery)
+                    : new PostHogBatcher(args.Options, args.Api, args.Metrics, args.Logger, args.Time);
+            });
             builder.Services.AddHostedService(sp => sp.GetRequiredService<PostHogBatcher>());
         }
         else

@@ -18,11 +18,14 @@ public sealed class KeyRateLimiter(
     IRateLimitStore store,
     IOptionsMonitor<RateLimitOptions> options,
     TimeProvider time,
-    ILogger<KeyRateLimiter> logger)
+    ILogger<KeyRateLimiter> logger,
+    IMeterFactory? meterFactory = null)
 {
-    private static readonly Meter Meter = new(ContentMaxTelemetry.MeterName);
-    private static readonly Counter<long> Rejected =
-        Meter.CreateCounter<long>("contentmax.ratelimit.rejected", "{request}", "Requests answered 429, by API key name and limit kind");
+    public const string RejectedName = "contentmax.ratelimit.rejected";
+
+    // From the host's IMeterFactory; a meter of its own only when built outside a host.
+    private readonly Counter<long> _rejected = (meterFactory?.Create(ContentMaxTelemetry.MeterName) ?? new Meter(ContentMaxTelemetry.MeterName))
+        .CreateCounter<long>(RejectedName, "{request}", "Requests answered 429, by API key name and limit kind");
     private static readonly TimeSpan LogEvery = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentDictionary<(string Key, RateLimitKind Kind), Bucket> _buckets = new();
@@ -185,7 +188,7 @@ public sealed class KeyRateLimiter(
 
     private RateLimitDecision Reject(string keyName, RateLimitKind kind, Window window, long count, bool tooLarge)
     {
-        Rejected.Add(1, new KeyValuePair<string, object?>("api_key", keyName), new KeyValuePair<string, object?>("kind", kind.ToString().ToLowerInvariant()));
+        _rejected.Add(1, new KeyValuePair<string, object?>("api_key", keyName), new KeyValuePair<string, object?>("kind", kind.ToString().ToLowerInvariant()));
         var bucket = _buckets.GetOrAdd((keyName, kind), static _ => new Bucket());
         var now = time.GetTimestamp();
         if (bucket.LastLogged == 0 || time.GetElapsedTime(bucket.LastLogged, now) >= LogEvery)

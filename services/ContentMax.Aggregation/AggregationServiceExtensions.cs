@@ -2,6 +2,7 @@ using ContentMax.Aggregation.Forwarding;
 using ContentMax.Aggregation.Queries;
 using ContentMax.Aggregation.Rollups;
 using ContentMax.Aggregation.Storage;
+using ContentMax.ServiceDefaults.Resilience;
 
 namespace ContentMax.Aggregation;
 
@@ -19,12 +20,10 @@ public static class AggregationServiceExtensions
             .Configure<IHostEnvironment>((o, env) => o.Environment = string.IsNullOrEmpty(o.Environment) ? env.EnvironmentName.ToLowerInvariant() : o.Environment)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        // Forwarding retries on its own terms (backoff, rate-limit resets), so the
-        // standard resilience handler must not retry underneath it.
-#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental; it is the documented way to opt one client out.
+        // Forwarding retries through the datadog-intake pipeline, which must be the only one retrying.
         builder.Services.AddHttpClient(DatadogForwarder.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30))
-            .RemoveAllResilienceHandlers();
-#pragma warning restore EXTEXP0001
+            .WithoutStandardResilience();
+        builder.Services.AddSingleton<AggregationMetrics>();
         builder.Services.AddSingleton<DatadogForwarder>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DatadogForwarder>());
         builder.Services.AddHostedService<ForwardingMetricsReporter>();

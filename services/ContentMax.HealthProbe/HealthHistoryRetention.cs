@@ -5,10 +5,11 @@ using Microsoft.Extensions.Options;
 namespace ContentMax.HealthProbe;
 
 // Deletes status changes older than HealthProbe:HistoryRetention (90 days),
-// every HistoryTrimInterval, so health_transitions stays bounded however
-// often a check flaps.
+// every HistoryTrimInterval (±10 %, so replicas do not trim in step), so
+// health_transitions stays bounded however often a check flaps.
 public sealed class HealthHistoryRetention(
-    HealthHistoryStore history, IOptions<HealthProbeOptions> options, TimeProvider time, ErrorReporter errors, ILogger<HealthHistoryRetention> logger)
+    HealthHistoryStore history, IOptions<HealthProbeOptions> options, TimeProvider time, ErrorReporter errors, BackgroundLoops loops,
+    ILogger<HealthHistoryRetention> logger)
     : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -17,5 +18,5 @@ public sealed class HealthHistoryRetention(
             var deleted = await history.TrimAsync(options.Value.HistoryRetention, cancellationToken);
             if (deleted > 0) logger.LogInformation("Deleted {Count} health transitions older than {Retention}.", deleted, Duration.Format(options.Value.HistoryRetention));
             return options.Value.HistoryTrimInterval;
-        }, logger, errors, time, stoppingToken);
+        }, logger, errors, time, stoppingToken, loops, jitter: 0.1);
 }

@@ -1,4 +1,6 @@
 using ContentMax.HealthProbe.Checks;
+using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.Resilience;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -16,10 +18,8 @@ public static class HealthProbeServiceExtensions
 
         // The probe's own HTTP client: no standard resilience (its retries and
         // timeouts would blur what a single attempt saw); the check's timeout rules.
-#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental; it is the documented opt-out.
         builder.Services.AddHttpClient(HttpTargetCheck.HttpClientName, client => client.Timeout = System.Threading.Timeout.InfiniteTimeSpan)
-            .RemoveAllResilienceHandlers();
-#pragma warning restore EXTEXP0001
+            .WithoutStandardResilience();
 
         builder.Services.AddSingleton<DatabaseCheck>();
         builder.Services.AddSingleton<CacheCheck>();
@@ -46,10 +46,11 @@ public static class HealthProbeServiceExtensions
         // what it probes is up: that is /api/health's job. Otherwise stopping
         // Postgres would make Aspire call the probe itself unhealthy. The client
         // libraries' checks are off already; MassTransit's bus check (and any
-        // other) is removed here, after everything has registered.
+        // other) is removed here, after everything has registered. Kept: whether
+        // this process's own loops still cycle (BackgroundLoops).
         builder.Services.PostConfigure<HealthCheckServiceOptions>(options =>
         {
-            foreach (var registration in options.Registrations.Where(r => r.Name != "self").ToList())
+            foreach (var registration in options.Registrations.Where(r => r.Name is not ("self" or BackgroundLoops.HealthCheckName)).ToList())
             {
                 options.Registrations.Remove(registration);
             }

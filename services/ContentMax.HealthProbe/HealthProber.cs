@@ -1,12 +1,17 @@
 using System.Threading.Channels;
 using ContentMax.Contracts;
 using ContentMax.HealthProbe.Checks;
+using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ErrorTracking;
+using ContentMax.ServiceDefaults.Resilience;
 using MassTransit;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Registry;
 
 namespace ContentMax.HealthProbe;
 
-// Runs every check on its own timer, records the latest result, and on every
+// Runs every check on its own BackgroundLoop, records the latest result, and on every
 // status change stores a transition and publishes HealthStatusChanged.
 public sealed class HealthProber(
     ProbeCatalog catalog,
@@ -15,11 +20,14 @@ public sealed class HealthProber(
     IBus bus,
     IOptions<HealthProbeOptions> options,
     TimeProvider time,
+    ResiliencePipelineProvider<string> pipelines,
+    BackgroundLoops loops,
+    ErrorReporter errors,
     ILogger<HealthProber> logger) : BackgroundService
 {
     private const int PublishQueueLimit = 1_000;
-    private const int PublishAttempts = 3;
-    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly ResiliencePipeline _publish = pipelines.GetPipeline(ContentMaxResilience.HealthStatusPublish);
 
     private readonly Channel<HealthStatusChanged> _changes = Channel.CreateBounded<HealthStatusChanged>(
         new BoundedChannelOptions(PublishQueueLimit) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
@@ -34,22 +42,16 @@ public sealed class HealthProber(
         return Task.WhenAll(loops.Append(Task.Run(() => PublishLoopAsync(stoppingToken), CancellationToken.None)));
     }
 
-    private async Task ProbeLoopAsync(CheckRunner runner, CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.Interval, time);
-        try
+    // Runs start Interval apart, however long each took (a run is bounded by its timeout).
+    private Task ProbeLoopAsync(CheckRunner runner, CancellationToken stoppingToken) =>
+        BackgroundLoop.RunAsync($"health-probe:{runner.Check.Name}", async cancellationToken =>
         {
-            do
-            {
-                var (outcome, latency) = await runner.RunOnceAsync(stoppingToken);
-                Record(runner.Check, outcome, latency);
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+            var started = time.GetUtcNow();
+            var (outcome, latency) = await runner.RunOnceAsync(cancellationToken);
+            Record(runner.Check, outcome, latency);
+            var next = options.Value.Interval - (time.GetUtcNow() - started);
+            return next > TimeSpan.Zero ? next : TimeSpan.Zero;
+        }, logger, errors, time, stoppingToken, loops);
 
     private void Record(IHealthProbeCheck check, ProbeOutcome outcome, TimeSpan latency)
     {
@@ -78,7 +80,8 @@ public sealed class HealthProber(
     }
 
     // Publishing happens off the probe loops, so a down broker cannot stall the
-    // checks. Each change gets a few attempts and is then dropped with a
+    // checks. Each change gets the health-status-publish pipeline's attempts
+    // (ContentMaxResilience: 3, each at most 5 s) and is then dropped with a
     // warning: it is still in the stored history, and a broker that is down is
     // itself reported by the messaging check.
     private async Task PublishLoopAsync(CancellationToken stoppingToken)
@@ -87,26 +90,19 @@ public sealed class HealthProber(
         {
             await foreach (var change in _changes.Reader.ReadAllAsync(stoppingToken))
             {
-                for (var attempt = 1; ; attempt++)
+                var attempts = 0;
+                try
                 {
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                    timeout.CancelAfter(PublishTimeout);
-                    try
+                    await _publish.ExecuteAsync(async cancellationToken =>
                     {
-                        await bus.Publish(change, timeout.Token);
-                        break;
-                    }
-                    catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-                    {
-                        if (attempt == PublishAttempts)
-                        {
-                            logger.LogWarning("Dropped HealthStatusChanged for {Check} ({Previous} → {Status}) after {Attempts} failed publishes ({Error}).",
-                                change.Check, change.PreviousStatus, change.Status, attempt, ex.GetType().Name);
-                            break;
-                        }
-
-                        await Task.Delay(TimeSpan.FromSeconds(attempt), time, stoppingToken);
-                    }
+                        attempts++;
+                        await bus.Publish(change, cancellationToken);
+                    }, stoppingToken);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogWarning("Dropped HealthStatusChanged for {Check} ({Previous} → {Status}) after {Attempts} failed publishes ({Error}).",
+                        change.Check, change.PreviousStatus, change.Status, attempts, ex.GetType().Name);
                 }
             }
         }

@@ -13,6 +13,7 @@ public static class IngestionServiceExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        builder.Services.AddSingleton<IngestionMetrics>();
         builder.Services.AddSingleton<MetricBatcher>();
         builder.Services.AddSingleton<CardinalityGuard>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MetricBatcher>());

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using ContentMax.Contracts;
 using ContentMax.ServiceDefaults;
@@ -13,17 +12,9 @@ namespace ContentMax.Ingestion;
 // to 1000 metrics; each request completes only when the broker has confirmed
 // the message that carries its metrics. One message per metric tops out near
 // 3k metrics/s on this hardware, one message per batch passes 100k.
-public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, ILogger<MetricBatcher> logger)
+public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, IngestionMetrics metrics, ILogger<MetricBatcher> logger)
     : BackgroundService
 {
-    private static readonly Counter<long> MetricsPublished =
-        Meters.Instance.CreateCounter<long>("contentmax.ingestion.metrics_published", "{metric}", "Metrics confirmed by the broker");
-    private static readonly Counter<long> MessagesPublished =
-        Meters.Instance.CreateCounter<long>("contentmax.ingestion.messages_published", "{message}", "Broker messages confirmed");
-    private static readonly Counter<long> MetricsRejected =
-        Meters.Instance.CreateCounter<long>("contentmax.ingestion.metrics_rejected", "{metric}", "Metrics answered 503 (overload or broker unavailable)");
-    private static readonly Histogram<int> MessageSize =
-        Meters.Instance.CreateHistogram<int>("contentmax.ingestion.message_size", "{metric}", "Metrics carried per broker message");
 
     private readonly IngestionOptions _options = options.Value;
     private readonly Channel<PendingMetrics> _queue = Channel.CreateUnbounded<PendingMetrics>(
@@ -40,7 +31,7 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
         if (Interlocked.Add(ref _pendingMetrics, points.Length) > _options.MaxPendingMetrics)
         {
             Interlocked.Add(ref _pendingMetrics, -points.Length);
-            MetricsRejected.Add(points.Length, new KeyValuePair<string, object?>("reason", "overloaded"));
+            metrics.MetricsRejected.Add(points.Length, new KeyValuePair<string, object?>("reason", "overloaded"));
             throw new IngestionUnavailableException("Ingestion is at capacity.", TimeSpan.FromSeconds(1));
         }
 
@@ -167,16 +158,16 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
             // objects as JSON, on both sides of the broker.
             var source = batch.All(p => p.Source == batch[0].Source) ? batch[0].Source : Sources.Mixed;
             await bus.Publish(new MetricsBatchReceived { Packed = MetricBatchCodec.Encode(points), Source = source }, timeout.Token);
-            MetricsPublished.Add(count);
-            MessagesPublished.Add(1);
-            MessageSize.Record(count);
+            metrics.MetricsPublished.Add(count);
+            metrics.MessagesPublished.Add(1);
+            metrics.MessageSize.Record(count);
             foreach (var pending in batch) pending.Completion.TrySetResult();
         }
         catch (Exception ex)
         {
             activity?.SetStatus(ActivityStatusCode.Error, "broker unavailable");
             logger.LogWarning("Publishing {Count} metrics failed: {Error}", count, ex.GetType().Name);
-            MetricsRejected.Add(count, new KeyValuePair<string, object?>("reason", "broker_unavailable"));
+            metrics.MetricsRejected.Add(count, new KeyValuePair<string, object?>("reason", "broker_unavailable"));
             var unavailable = new IngestionUnavailableException("The message broker is unavailable.", TimeSpan.FromSeconds(5), ex);
             foreach (var pending in batch) pending.Completion.TrySetException(unavailable);
         }
@@ -228,9 +219,4 @@ public sealed class IngestionUnavailableException(string message, TimeSpan retry
     : Exception(message, inner)
 {
     public TimeSpan RetryAfter { get; } = retryAfter;
-}
-
-internal static class Meters
-{
-    public static readonly Meter Instance = new(ContentMaxTelemetry.MeterName);
 }

@@ -4,6 +4,8 @@ using ContentMax.Monitoring.Client.Aggregation;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
 
 namespace ContentMax.Monitoring.Client.Delivery;
 
@@ -13,7 +15,8 @@ namespace ContentMax.Monitoring.Client.Delivery;
 //          cannot be delivered stays at the head and is sent again, byte for
 //          byte the same points and ids, with backoff (1 s doubling up to
 //          RetryMaxDelay, ±20%) or after the server's Retry-After, for as long
-//          as the outage lasts; meanwhile new points wait behind it within the
+//          as the outage lasts (a Polly retry pipeline, without Polly's own
+//          telemetry: the client's counters and logs report it in the user's app); meanwhile new points wait behind it within the
 //          buffer's bound. A refused batch is dropped, counted and logged.
 // Stopping flushes the partial interval and delivers what is buffered within
 // ShutdownTimeout before any other service stops (a MassTransit bus among
@@ -41,6 +44,11 @@ internal sealed partial class MetricsDelivery : IHostedLifecycleService, IDispos
     private volatile bool _lastChance;
     private int _rejections;
 
+    // What an attempt returns when no point of the batch is left to send.
+    private static readonly DeliveryResult Nothing = new(DeliveryStatus.Delivered, "nothing left to send");
+    private static readonly ResiliencePropertyKey<List<MetricPoint>> Waiting = new("contentmax.batch");
+    private readonly ResiliencePipeline<DeliveryResult> _retries;
+
     public MetricsDelivery(MetricAggregator aggregator, PointBuffer buffer, IMetricsTransport transport, ClientMetrics metrics,
         IOptions<ContentMaxMonitoringOptions> options, TimeProvider time, ILogger<MetricsDelivery> logger)
     {
@@ -52,6 +60,7 @@ internal sealed partial class MetricsDelivery : IHostedLifecycleService, IDispos
         _time = time;
         _logger = logger;
         _target = _options.Transport == ContentMaxMonitoringOptions.HttpTransport ? $"{_options.Endpoint}" : $"the {_options.Transport} transport";
+        _retries = Retries();
     }
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -178,50 +187,73 @@ internal sealed partial class MetricsDelivery : IHostedLifecycleService, IDispos
         }
     }
 
+    // The same batch is attempted until it is delivered or refused, as long as
+    // the outage lasts, through the retry pipeline (see Retries); each attempt
+    // first drops points that no longer pass the server's rules.
     private async Task DeliverAsync(List<MetricPoint> batch, CancellationToken abort)
     {
-        for (var attempt = 0; ; attempt++)
+        var failures = 0;
+        var context = ResilienceContextPool.Shared.Get(abort);
+        context.Properties.Set(Waiting, batch);
+        var result = await _retries.ExecuteAsync(async _ =>
         {
             DropInvalid(batch);
-            if (batch.Count == 0) return;
+            if (batch.Count == 0) return Nothing;
+            var attempt = await AttemptAsync(batch, abort).ConfigureAwait(false);
+            if (attempt.Status == DeliveryStatus.Retry) failures++;
+            return attempt;
+        }, context).ConfigureAwait(false);
+        ResilienceContextPool.Shared.Return(context);
 
-            var result = await AttemptAsync(batch, abort).ConfigureAwait(false);
-            switch (result.Status)
+        if (ReferenceEquals(result, Nothing)) return;
+        switch (result.Status)
+        {
+            case DeliveryStatus.Delivered:
+                _metrics.AddSent(batch.Count);
+                _buffer.Release(batch.Count);
+                if (_failing)
+                {
+                    _failing = false;
+                    LogRecovered(_logger, _target, failures);
+                }
+
+                return;
+            case DeliveryStatus.Rejected:
+                _metrics.AddDropped(batch.Count, ClientMetrics.Rejected);
+                _buffer.Release(batch.Count);
+                if (_rejections++ == 0) LogRejected(_logger, batch.Count, result.Detail);
+                else LogRejectedAgain(_logger, batch.Count, result.Detail);
+                return;
+            default: // Retry comes back only once the host has stopped (the last chance).
+                _metrics.AddDropped(batch.Count, ClientMetrics.Shutdown);
+                _buffer.Release(batch.Count);
+                return;
+        }
+    }
+
+    // Retry answers are tried again: after the server's Retry-After, else 1 s
+    // doubling up to RetryMaxDelay, ±20% so that many instances do not retry in
+    // step; not once the host has stopped. Counted and logged before each wait.
+    private ResiliencePipeline<DeliveryResult> Retries() =>
+        new ResiliencePipelineBuilder<DeliveryResult> { TimeProvider = _time }
+            .AddRetry(new RetryStrategyOptions<DeliveryResult>
             {
-                case DeliveryStatus.Delivered:
-                    _metrics.AddSent(batch.Count);
-                    _buffer.Release(batch.Count);
-                    if (_failing)
-                    {
-                        _failing = false;
-                        LogRecovered(_logger, _target, attempt);
-                    }
-
-                    return;
-                case DeliveryStatus.Rejected:
-                    _metrics.AddDropped(batch.Count, ClientMetrics.Rejected);
-                    _buffer.Release(batch.Count);
-                    if (_rejections++ == 0) LogRejected(_logger, batch.Count, result.Detail);
-                    else LogRejectedAgain(_logger, batch.Count, result.Detail);
-                    return;
-                case DeliveryStatus.Retry when _lastChance:
-                    _metrics.AddDropped(batch.Count, ClientMetrics.Shutdown);
-                    _buffer.Release(batch.Count);
-                    return;
-                default:
+                MaxRetryAttempts = int.MaxValue,
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { Status: DeliveryStatus.Retry } && !_lastChance),
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(args.Outcome.Result!.RetryAfter ?? Backoff(args.AttemptNumber)),
+                OnRetry = args =>
+                {
                     _metrics.AddRetried();
-                    var delay = result.RetryAfter ?? Backoff(attempt);
                     if (!_failing)
                     {
                         _failing = true;
-                        LogFailing(_logger, _target, result.Detail, _buffer.Waiting + batch.Count);
+                        LogFailing(_logger, _target, args.Outcome.Result!.Detail, _buffer.Waiting + args.Context.Properties.GetValue(Waiting, []).Count);
                     }
 
-                    await Task.Delay(delay, _time, abort).ConfigureAwait(false);
-                    break;
-            }
-        }
-    }
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
 
     private async Task<DeliveryResult> AttemptAsync(List<MetricPoint> batch, CancellationToken abort)
     {
@@ -257,43 +289,10 @@ internal sealed partial class MetricsDelivery : IHostedLifecycleService, IDispos
         LogDroppedInvalid(_logger, dropped, errors[0].ToString());
     }
 
-    // 1 s doubling, ±20% so that many instances do not retry in step, capped.
     private TimeSpan Backoff(int attempt)
     {
         var exponential = 1000 * Math.Pow(2, Math.Min(attempt, 20));
         var jittered = exponential * (0.8 + Random.Shared.NextDouble() * 0.4);
         return TimeSpan.FromMilliseconds(Math.Min(jittered, _options.RetryMaxDelay.TotalMilliseconds));
     }
-
-    [LoggerMessage(EventId = 10, Level = LogLevel.Warning,
-        Message = "ContentMax Monitoring: cannot deliver metrics to {Target} ({Detail}); retrying with backoff while {Waiting} points wait.")]
-    private static partial void LogFailing(ILogger logger, string target, string detail, int waiting);
-
-    [LoggerMessage(EventId = 11, Level = LogLevel.Information,
-        Message = "ContentMax Monitoring: delivering metrics to {Target} again after {Attempts} failed attempts.")]
-    private static partial void LogRecovered(ILogger logger, string target, int attempts);
-
-    [LoggerMessage(EventId = 12, Level = LogLevel.Warning,
-        Message = "ContentMax Monitoring: the server refused a batch of {Count} points ({Detail}); they are dropped and counted (reason rejected). Later refusals are logged at Debug.")]
-    private static partial void LogRejected(ILogger logger, int count, string detail);
-
-    [LoggerMessage(EventId = 13, Level = LogLevel.Debug,
-        Message = "ContentMax Monitoring: the server refused a batch of {Count} points ({Detail}); they are dropped.")]
-    private static partial void LogRejectedAgain(ILogger logger, int count, string detail);
-
-    [LoggerMessage(EventId = 14, Level = LogLevel.Warning,
-        Message = "ContentMax Monitoring: {Count} points no longer pass the server's rules and are dropped (first: {Problem}).")]
-    private static partial void LogDroppedInvalid(ILogger logger, int count, string problem);
-
-    [LoggerMessage(EventId = 15, Level = LogLevel.Warning,
-        Message = "ContentMax Monitoring: not everything was delivered within the shutdown window ({Timeout}); {Left} series and points are dropped (reason shutdown).")]
-    private static partial void LogShutdownTimeout(ILogger logger, TimeSpan timeout, int left);
-
-    [LoggerMessage(EventId = 17, Level = LogLevel.Error,
-        Message = "ContentMax Monitoring: forming the interval's points failed unexpectedly; they are lost.")]
-    private static partial void LogFlushFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(EventId = 16, Level = LogLevel.Error,
-        Message = "ContentMax Monitoring: delivering a batch of {Count} points failed unexpectedly; it is dropped.")]
-    private static partial void LogUnexpected(ILogger logger, Exception exception, int count);
 }

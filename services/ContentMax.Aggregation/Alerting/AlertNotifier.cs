@@ -3,8 +3,12 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using ContentMax.ServiceDefaults;
 using ContentMax.ServiceDefaults.ErrorTracking;
+using ContentMax.ServiceDefaults.Resilience;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Polly;
+using Polly.Registry;
+using Polly.Timeout;
 
 namespace ContentMax.Aggregation.Alerting;
 
@@ -20,7 +24,9 @@ public sealed class AlertNotifier(
     TimeProvider time,
     IMeterFactory meterFactory,
     ErrorReporter errors,
-    ILogger<AlertNotifier> logger) : BackgroundService
+    ILogger<AlertNotifier> logger,
+    ResiliencePipelineProvider<string>? pipelines = null,
+    BackgroundLoops? loops = null) : BackgroundService
 {
     private const int BatchSize = 20;
     private static readonly TimeSpan LongestBackoff = TimeSpan.FromMinutes(5);
@@ -30,8 +36,14 @@ public sealed class AlertNotifier(
     // spans or breadcrumbs (see SecretDestinations).
     private readonly HttpClient _webhooks = SecretDestinations.CreateClient(() => options.CurrentValue.AllowPrivateReceivers);
 
-    private readonly Counter<long> _deliveries = meterFactory.Create(ContentMaxTelemetry.MeterName).CreateCounter<long>(
-        "contentmax.alerts.notifications", description: "Alert notification delivery attempts, by receiver and result.");
+    private readonly Counter<long> _deliveries = new AggregationMetrics(meterFactory).AlertNotifications;
+
+    // One attempt, bounded by Alerting:DeliveryTimeout, through the webhook-attempt pipeline
+    // (ContentMaxResilience) so that timeouts show in Polly's telemetry like every other
+    // outbound call's. It does not retry in memory: the retry is the row's next_attempt_at
+    // above, which survives a restart and is shared by the replicas.
+    private readonly ResiliencePipeline _attempt = pipelines?.GetPipeline(ContentMaxResilience.WebhookAttempt)
+        ?? new ResiliencePipelineBuilder { TimeProvider = time }.AddWebhookAttempt().Build();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -39,7 +51,7 @@ public sealed class AlertNotifier(
         // Settings are read inside each round: a bad reload pauses deliveries, it does not stop the host.
         await BackgroundLoop.RunAsync("alert-notifier", async cancellationToken =>
             await DeliverDueAsync(cancellationToken) < BatchSize ? options.CurrentValue.DeliveryPollInterval : TimeSpan.Zero,
-            logger, errors, time, stoppingToken);
+            logger, errors, time, stoppingToken, loops);
     }
 
     // Sends one batch of due notifications; returns how many were attempted.
@@ -118,17 +130,19 @@ public sealed class AlertNotifier(
         request.Options.Set(SecretDestinations.SecretUrl, true);
         foreach (var (name, value) in receiver.Headers) request.Headers.TryAddWithoutValidation(name, value);
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.CurrentValue.DeliveryTimeout);
+        var attempt = ResilienceContextPool.Shared.Get(cancellationToken);
+        attempt.Properties.Set(ContentMaxResilience.AttemptTimeout, options.CurrentValue.DeliveryTimeout);
         try
         {
-            using var response = await _webhooks.SendAsync(request, timeout.Token);
+            using var response = await _attempt.ExecuteAsync(
+                static (context, state) => new ValueTask<HttpResponseMessage>(state.Webhooks.SendAsync(state.Request, context.CancellationToken)),
+                attempt, (Webhooks: _webhooks, Request: request));
             var status = (int)response.StatusCode;
             return response.IsSuccessStatusCode ? null
                 : status is >= 300 and < 400 ? $"HTTP {status}: redirects are not followed"
                 : $"HTTP {status}";
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is TimeoutRejectedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return "timed out";
         }
@@ -139,6 +153,10 @@ public sealed class AlertNotifier(
         catch (HttpRequestException ex)
         {
             return ex.HttpRequestError == HttpRequestError.Unknown ? "request failed" : ex.HttpRequestError.ToString();
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(attempt);
         }
     }
 }

@@ -1,8 +1,9 @@
 using System.ComponentModel.DataAnnotations;
+using ContentMax.ServiceDefaults;
 
 namespace ContentMax.Aggregation.Alerting;
 
-public sealed class AlertingOptions
+public sealed class AlertingOptions : IValidatableObject
 {
     public const string SectionName = "Alerting";
 
@@ -54,6 +55,37 @@ public sealed class AlertingOptions
     // points arriving up to this late still count.
     [Range(typeof(TimeSpan), "00:01:00", "01:00:00")]
     public TimeSpan SloLateness { get; set; } = TimeSpan.FromMinutes(5);
+
+    // ValidateDataAnnotations does not descend into list items, so the
+    // receivers are checked here, with messages that name the setting.
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Receivers.Any(r => r.Format == NotificationFormats.LegacyAlertmanager))
+        {
+            yield return new ValidationResult(
+                "Alerting:Receivers Format 'alertmanager' is now 'alertmanager-webhook' (the body Alertmanager sends to webhooks, for tools " +
+                "that accept those) or 'alertmanager-api' (delivers into an Alertmanager: Url is its base, such as http://alertmanager:9093).");
+        }
+        if (!Receivers.All(r => NotificationFormats.All.Contains(r.Format)))
+        {
+            yield return new ValidationResult($"Every Alerting:Receivers entry needs Format {string.Join(", ", NotificationFormats.All)}.");
+        }
+
+        if (!Receivers.All(r => AbsoluteHttpUrlAttribute.IsHttpUrl(r.Url)))
+        {
+            yield return new ValidationResult("Every Alerting:Receivers entry needs an absolute http(s) Url.");
+        }
+
+        if (!Receivers.All(r => Severities.All.Contains(r.MinSeverity)))
+        {
+            yield return new ValidationResult($"Alerting:Receivers MinSeverity must be one of {string.Join(", ", Severities.All)}.");
+        }
+
+        if (Receivers.Select(r => r.Name).Distinct().Count() != Receivers.Count)
+        {
+            yield return new ValidationResult("Alerting:Receivers names must be unique.");
+        }
+    }
 
     public string RunbookUrl(string? runbook)
     {

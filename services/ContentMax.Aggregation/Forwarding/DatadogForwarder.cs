@@ -1,12 +1,12 @@
-using System.Diagnostics.Metrics;
-using System.IO.Compression;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using ContentMax.ServiceDefaults;
 using ContentMax.ServiceDefaults.ErrorTracking;
+using ContentMax.ServiceDefaults.Resilience;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Polly;
+using Polly.Registry;
 
 namespace ContentMax.Aggregation.Forwarding;
 
@@ -17,8 +17,8 @@ namespace ContentMax.Aggregation.Forwarding;
 // forwarder died is claimed again once its lease runs out. Rows are deleted
 // once every body built from them was accepted.
 // - 5xx answers and timeouts are retried with backoff, 429 waits for the
-//   rate-limit reset, until the lease is nearly over; then the rows are
-//   released for the next round.
+//   rate-limit reset, until the lease is nearly over (the datadog-intake
+//   pipeline in ContentMaxResilience); then the rows are released for the next round.
 // - 401/403 (a wrong or revoked key) pauses forwarding for AuthFailurePause and
 //   keeps the rows; the failures feed the shipped "Datadog forwarding failing"
 //   alert. Rows older than Datadog's window are deleted and counted as skipped.
@@ -32,17 +32,16 @@ public sealed class DatadogForwarder(
     IOptions<DatadogOptions> options,
     TimeProvider time,
     ErrorReporter errors,
+    ResiliencePipelineProvider<string> pipelines,
+    AggregationMetrics metrics,
+    BackgroundLoops loops,
     ILogger<DatadogForwarder> logger) : BackgroundService
 {
     public const string HttpClientName = "datadog";
     private static readonly TimeSpan Window = TimeSpan.FromHours(1);
     private static readonly TimeSpan MaxFuture = TimeSpan.FromMinutes(10);
 
-    private static readonly Meter Meter = new(ContentMaxTelemetry.MeterName);
-    private static readonly Counter<long> Forwarded = Meter.CreateCounter<long>("contentmax.datadog.points_forwarded", "{point}");
-    private static readonly Counter<long> Skipped = Meter.CreateCounter<long>("contentmax.datadog.points_skipped", "{point}", "Points outside Datadog's accepted time window");
-    private static readonly Counter<long> Failures = Meter.CreateCounter<long>("contentmax.datadog.request_failures", "{request}");
-
+    private readonly ResiliencePipeline<HttpResponseMessage> _intake = pipelines.GetPipeline<HttpResponseMessage>(ContentMaxResilience.DatadogIntake);
     private readonly DatadogMapping _mapping = new(options.Value);
     private DateTimeOffset _pausedUntil;
     private DateTimeOffset _nextExpiry;
@@ -64,7 +63,7 @@ public sealed class DatadogForwarder(
         logger.LogInformation("Forwarding metrics to Datadog at {Uri}", options.Value.SeriesUri.GetLeftPart(UriPartial.Authority));
         await BackgroundLoop.RunAsync("datadog-forwarder", async cancellationToken =>
             await ForwardOnceAsync(cancellationToken) ? TimeSpan.Zero : options.Value.PollInterval,
-            logger, errors, time, stoppingToken);
+            logger, errors, time, stoppingToken, loops);
     }
 
     private enum Outcome
@@ -146,7 +145,7 @@ public sealed class DatadogForwarder(
             await delete.ExecuteNonQueryAsync(CancellationToken.None);
         }
 
-        Forwarded.Add(fresh.Count);
+        metrics.DatadogPointsForwarded.Add(fresh.Count);
         Interlocked.Add(ref _forwarded, fresh.Count);
         return true;
     }
@@ -169,7 +168,7 @@ public sealed class DatadogForwarder(
         var expired = (long)(await expire.ExecuteScalarAsync(cancellationToken))!;
         if (expired > 0)
         {
-            Skipped.Add(expired);
+            metrics.DatadogPointsSkipped.Add(expired);
             Interlocked.Add(ref _skipped, expired);
             logger.LogWarning("{Count} points waited longer than Datadog accepts and were dropped.", expired);
         }
@@ -184,7 +183,7 @@ public sealed class DatadogForwarder(
         var skipped = points.Count - fresh.Count;
         if (skipped > 0)
         {
-            Skipped.Add(skipped);
+            metrics.DatadogPointsSkipped.Add(skipped);
             Interlocked.Add(ref _skipped, skipped);
         }
 
@@ -200,7 +199,7 @@ public sealed class DatadogForwarder(
 
         if (body.Points.Count <= 1)
         {
-            Skipped.Add(body.Points.Count);
+            metrics.DatadogPointsSkipped.Add(body.Points.Count);
             Interlocked.Add(ref _skipped, body.Points.Count);
             logger.LogWarning("Datadog refused a point of {Metric} ({Status}); it is dropped.", body.Points.FirstOrDefault()?.M, (int)status);
             return Outcome.Sent;
@@ -219,85 +218,65 @@ public sealed class DatadogForwarder(
         return Outcome.Sent;
     }
 
-    // Retries until Datadog accepts the body or refuses it for good. The status
+    // Sends through the datadog-intake pipeline (ContentMaxResilience), which
+    // retries 5xx, 408, 429 and network errors until the deadline. The status
     // says which 4xx it was when it is one the caller handles (400, 413).
     private async Task<(Outcome, HttpStatusCode?)> SendAsync(DatadogBody body, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
-        var backoff = TimeSpan.FromSeconds(1);
         var client = httpClients.CreateClient(HttpClientName);
         var uri = new Uri(options.Value.BaseUri, body.Path);
-        while (!cancellationToken.IsCancellationRequested)
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(ContentMaxResilience.Deadline, deadline);
+        context.Properties.Set(ContentMaxResilience.OnRetry, retry =>
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = Content(body.Json) };
-            request.Headers.Add("DD-API-KEY", options.Value.ApiKey);
-            TimeSpan wait;
-            try
+            if (retry.Outcome.Result is { } answer) logger.LogWarning("Datadog answered {Status}; retrying in {Wait}.", (int)answer.StatusCode, retry.RetryDelay);
+            else logger.LogWarning("Datadog is unreachable ({Error}); retrying in {Wait}.", retry.Outcome.Exception?.GetType().Name, retry.RetryDelay);
+            return ValueTask.CompletedTask;
+        });
+        try
+        {
+            using var response = await _intake.ExecuteAsync(async attempt =>
             {
-                using var response = await client.SendAsync(request, cancellationToken);
-                if (response.IsSuccessStatusCode) return (Outcome.Sent, null);
-
-                Failures.Add(1, new KeyValuePair<string, object?>("status", (int)response.StatusCode));
-                Interlocked.Increment(ref _failures);
-                var status = response.StatusCode;
-                if (status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden) return (Outcome.KeyRefused, status);
-                if (status is HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge) return (Outcome.Sent, status);
-                if (status == HttpStatusCode.TooManyRequests)
+                using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = DatadogPayload.Content(body.Json, options.Value.Compress) };
+                request.Headers.Add("DD-API-KEY", options.Value.ApiKey);
+                try
                 {
-                    wait = RateLimitReset(response) ?? backoff;
+                    var answer = await client.SendAsync(request, attempt.CancellationToken);
+                    if (!answer.IsSuccessStatusCode) CountFailure((int)answer.StatusCode);
+                    return answer;
                 }
-                else if (status == HttpStatusCode.RequestTimeout || (int)status >= 500)
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !attempt.CancellationToken.IsCancellationRequested)
                 {
-                    wait = backoff;
+                    CountFailure("unreachable");
+                    throw;
                 }
-                else
-                {
-                    logger.LogError("Datadog rejected {Bytes} bytes of points with {Status}; they are dropped.", body.Json.Length, (int)status);
-                    return (Outcome.Sent, null);
-                }
+            }, context);
 
-                logger.LogWarning("Datadog answered {Status}; retrying in {Wait}.", (int)response.StatusCode, wait);
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                Failures.Add(1, new KeyValuePair<string, object?>("status", "unreachable"));
-                Interlocked.Increment(ref _failures);
-                wait = backoff;
-                logger.LogWarning("Datadog is unreachable ({Error}); retrying in {Wait}.", ex.GetType().Name, wait);
-            }
+            var status = response.StatusCode;
+            if (response.IsSuccessStatusCode) return (Outcome.Sent, null);
+            if (status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden) return (Outcome.KeyRefused, status);
+            if (status is HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge) return (Outcome.Sent, status);
+            // Still failing when the next wait would run past the deadline.
+            if (ContentMaxResilience.IsTransient(Polly.Outcome.FromResult(response), context)) return (Outcome.GaveUp, null);
 
-            if (time.GetUtcNow() + wait > deadline) return (Outcome.GaveUp, null);
-            await Task.Delay(wait, time, cancellationToken);
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(60).Ticks));
+            logger.LogError("Datadog rejected {Bytes} bytes of points with {Status}; they are dropped.", body.Json.Length, (int)status);
+            return (Outcome.Sent, null);
         }
-
-        return (Outcome.GaveUp, null);
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return (Outcome.GaveUp, null);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
     }
 
-    private HttpContent Content(byte[] body)
+    private void CountFailure(object status)
     {
-        if (!options.Value.Compress)
-        {
-            var plain = new ByteArrayContent(body);
-            plain.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            return plain;
-        }
-
-        using var compressed = new MemoryStream();
-        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
-        {
-            gzip.Write(body);
-        }
-
-        var content = new ByteArrayContent(compressed.ToArray());
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        content.Headers.ContentEncoding.Add("gzip");
-        return content;
+        metrics.DatadogRequestFailures.Add(1, new KeyValuePair<string, object?>("status", status));
+        Interlocked.Increment(ref _failures);
     }
-
-    private static TimeSpan? RateLimitReset(HttpResponseMessage response) =>
-        response.Headers.TryGetValues("X-RateLimit-Reset", out var values) && int.TryParse(values.FirstOrDefault(), out var seconds)
-            ? TimeSpan.FromSeconds(Math.Clamp(seconds, 1, 300))
-            : response.Headers.RetryAfter?.Delta;
 }
 
 public sealed record ForwardingStatus(long Forwarded, long Skipped, long Failures, double LagSeconds);

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.IO.Compression;
+using System.Net.Http.Headers;
 using System.Text.Json;
 
 namespace ContentMax.Aggregation.Forwarding;
@@ -24,6 +26,28 @@ public sealed record DatadogBody(string Path, byte[] Json, IReadOnlyList<OutboxP
 // under MaxBytes (Datadog's limit is 512,000 bytes).
 public static class DatadogPayload
 {
+    // A body as sent: JSON, gzip-compressed unless Datadog:Compress is off.
+    public static HttpContent Content(byte[] json, bool compress)
+    {
+        if (!compress)
+        {
+            var plain = new ByteArrayContent(json);
+            plain.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            return plain;
+        }
+
+        using var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(json);
+        }
+
+        var content = new ByteArrayContent(compressed.ToArray());
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        content.Headers.ContentEncoding.Add("gzip");
+        return content;
+    }
+
     public const int MaxBytes = 512_000;
     public const int MaxExpanded = 10_000;
     public const string SeriesPath = "api/v2/series";

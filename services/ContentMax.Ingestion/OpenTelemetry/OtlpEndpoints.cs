@@ -56,6 +56,7 @@ public static class OtlpEndpoints
     internal static async Task<Results<OtlpMessageResult, ProblemHttpResult>> ExportAsync(
         HttpRequest request,
         MetricBatcher batcher,
+        IngestionMetrics metrics,
         IOptions<IngestionOptions> options,
         TimeProvider time,
         CancellationToken cancellationToken)
@@ -125,7 +126,7 @@ public static class OtlpEndpoints
 
         var report = new MappingReport();
         var points = OtlpMetricsMapper.Map(export, time.GetUtcNow(), report);
-        ProtocolCounters.Otlp.Record(report);
+        metrics.Otlp.Record(report);
 
         if (points.Count > 0)
         {

@@ -25,8 +25,8 @@ public static class RemoteWriteEndpoints
         var families = new PrometheusFamilies();
         var group = app.MapGroup("/api/v1").WithTags("Prometheus");
 
-        group.MapPost("/write", (HttpRequest request, MetricBatcher batcher, IOptions<IngestionOptions> options, TimeProvider time, CancellationToken cancellationToken) =>
-                WriteAsync(request, batcher, options, time, families, cancellationToken))
+        group.MapPost("/write", (HttpRequest request, MetricBatcher batcher, IngestionMetrics metrics, IOptions<IngestionOptions> options, TimeProvider time,
+                CancellationToken cancellationToken) => WriteAsync(request, batcher, metrics, options, time, families, cancellationToken))
             .RequireAuthorization(ApiRoles.Ingest)
             .WithName("PrometheusRemoteWrite")
             .WithSummary("Prometheus remote write 1.0 (snappy-compressed prometheus.WriteRequest); answers 204 once the broker has the samples.")
@@ -44,6 +44,7 @@ public static class RemoteWriteEndpoints
     internal static async Task<Results<NoContent, ProblemHttpResult>> WriteAsync(
         HttpRequest request,
         MetricBatcher batcher,
+        IngestionMetrics metrics,
         IOptions<IngestionOptions> options,
         TimeProvider time,
         PrometheusFamilies families,
@@ -83,7 +84,7 @@ public static class RemoteWriteEndpoints
 
         var report = new MappingReport();
         var points = RemoteWriteMapper.Map(write, families, time.GetUtcNow(), report);
-        ProtocolCounters.Prometheus.Record(report);
+        metrics.Prometheus.Record(report);
 
         if (points.Count > 0)
         {

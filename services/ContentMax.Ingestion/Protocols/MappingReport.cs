@@ -79,25 +79,23 @@ public sealed class MappingReport
         counts[reason] = counts.GetValueOrDefault(reason) + count;
 }
 
-// The counters a protocol reports its MappingReports to, named in one place:
-// contentmax.ingestion.{protocol}.rejected_{unit}, .skipped_{unit} and
-// .dropped_{tag unit}, each with a "reason" tag.
+// The counters a protocol reports its MappingReports to (one per protocol, in
+// IngestionMetrics): contentmax.ingestion.{protocol}.rejected_{unit},
+// .skipped_{unit} and .dropped_{tag unit}, each with a "reason" tag.
 public sealed class ProtocolCounters
 {
-    public static readonly ProtocolCounters Otlp = new("otlp", "points", "{data_point}", "attributes", "{attribute}");
-    public static readonly ProtocolCounters Prometheus = new("prometheus", "samples", "{sample}", "labels", "{label}");
 
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _skipped;
     private readonly Counter<long> _dropped;
 
-    private ProtocolCounters(string protocol, string points, string pointUnit, string tags, string tagUnit)
+    internal ProtocolCounters(Meter meter, string protocol, string points, string pointUnit, string tags, string tagUnit)
     {
-        _rejected = Meters.Instance.CreateCounter<long>($"contentmax.ingestion.{protocol}.rejected_{points}", pointUnit,
+        _rejected = meter.CreateCounter<long>($"contentmax.ingestion.{protocol}.rejected_{points}", pointUnit,
             "Points rejected as invalid and never stored, by reason");
-        _skipped = Meters.Instance.CreateCounter<long>($"contentmax.ingestion.{protocol}.skipped_{points}", pointUnit,
+        _skipped = meter.CreateCounter<long>($"contentmax.ingestion.{protocol}.skipped_{points}", pointUnit,
             "Points that carried nothing to store (no recorded value, empty, NaN or stale), by reason");
-        _dropped = Meters.Instance.CreateCounter<long>($"contentmax.ingestion.{protocol}.dropped_{tags}", tagUnit,
+        _dropped = meter.CreateCounter<long>($"contentmax.ingestion.{protocol}.dropped_{tags}", tagUnit,
             "Tags dropped for breaking the tag limits (the points were kept), by reason");
     }
 
