@@ -177,6 +177,21 @@ public class ExplorerTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task OpenApi_DescribesTheExplorerParameters()
+    {
+        var document = JsonNode.Parse(await _aggregation.GetStringAsync("/openapi/v1.json"))!;
+        var paths = document["paths"]!;
+        Assert.NotNull(paths["/api/metrics/tags"]);
+        var series = paths["/api/metrics/series"]!["get"]!["parameters"]!.AsArray().ToDictionary(p => p!["name"]!.GetValue<string>(), p => p!);
+        foreach (var name in new[] { "filter", "groupBy", "agg", "limit", "metric", "period", "step" })
+        {
+            Assert.False(string.IsNullOrEmpty(series[name]["description"]?.GetValue<string>()), $"{name} has no description");
+        }
+
+        Assert.Contains("array", series["filter"]["schema"]!.ToJsonString());
+    }
+
+    [Fact]
     public async Task ElevenFilters_Are400OnFilter()
     {
         var url = "/api/metrics/series?metric=a" + string.Concat(Enumerable.Range(0, 11).Select(i => $"&filter=k{i}:v"));

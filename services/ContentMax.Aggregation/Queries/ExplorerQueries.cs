@@ -9,8 +9,9 @@ namespace ContentMax.Aggregation.Queries;
 // grouped by up to two tag keys and, for charts, by step.
 //
 // Where it reads from (ExplorerPlan): when every filter and group-by key is
-// one of Aggregation:RollupTagKeys, whole minutes and hours come from the
-// tagged rollups and only the partial minutes at the edges from raw rows;
+// one of Aggregation:RollupTagKeys, whole days, hours and minutes (as far as
+// their rows fit the chart step) come from the tagged rollups and only the
+// partial minutes at the edges from raw rows;
 // otherwise everything comes from raw rows, filtered and grouped in SQL.
 // Tagged rollups leave out points that carry none of the rollup keys, so they
 // are used only when those points cannot match (an equals filter is given) or
@@ -41,15 +42,17 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
     {
         var plan = await PlanAsync(from, to, metric, query, step, cancellationToken);
         var cells = new Dictionary<(string, DateTime), GroupObservations>();
-        await ReadIntoAsync(cells, new HashSet<string>(StringComparer.Ordinal), metric, query, step, plan, cancellationToken);
+        await ReadIntoAsync(cells, metric, query, step, plan, cancellationToken);
         return new Cells(cells, plan.Rollups.Count > 0);
     }
 
+    // Stops reading, and throws, at the first group beyond MaxGroups.
     private async Task ReadIntoAsync(
-        Dictionary<(string, DateTime), GroupObservations> cells, HashSet<string> groups, string metric, ExplorerQuery query, TimeSpan? step,
+        Dictionary<(string, DateTime), GroupObservations> cells, string metric, ExplorerQuery query, TimeSpan? step,
         ExplorerPlan plan, CancellationToken cancellationToken)
     {
         var settings = options.Value;
+        var groups = new HashSet<string>(StringComparer.Ordinal);
         var sql = new SqlBuilder();
         var text = ObservationsSql(sql, metric, query, step, plan, settings.ExactLimit);
         await using var command = dataSource.CreateCommand(text);
