@@ -1,6 +1,7 @@
 using ContentMax.Aggregation;
-using ContentMax.Aggregation.Alerting;
 using ContentMax.Aggregation.Queries;
+using ContentMax.Alerting;
+using ContentMax.Alerting.Health;
 using ContentMax.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -19,7 +20,7 @@ builder.AddMessaging(bus =>
     bus.AddConsumer<HealthStatusChangedConsumer>(typeof(HealthStatusChangedConsumerDefinition));
 });
 builder.AddMetricStorage();
-builder.AddAlerting();
+builder.AddAlerting<AlertMetricSignals>();
 
 var app = builder.Build();
 
@@ -28,7 +29,6 @@ app.UseAuthentication();
 app.UseApiKeyRateLimits();
 app.UseAuthorization();
 app.MapMetricQueries();
-app.MapAlerts();
-app.MapSlos();
+app.MapAlerting();
 
 app.Run();

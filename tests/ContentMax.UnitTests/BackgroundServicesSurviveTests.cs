@@ -1,4 +1,5 @@
-using ContentMax.Aggregation.Alerting;
+using ContentMax.Alerting;
+using ContentMax.Alerting.Notifications;
 using ContentMax.ServiceDefaults;
 using ContentMax.ServiceDefaults.ErrorTracking;
 using Microsoft.AspNetCore.Http;

@@ -1,5 +1,5 @@
 using ContentMax.Aggregation;
-using ContentMax.Aggregation.Alerting;
+using ContentMax.Alerting;
 using ContentMax.ServiceDefaults;
 using Microsoft.Extensions.Configuration;
 

@@ -98,8 +98,8 @@ public sealed class PartitionMaintenance(
             while (await reader.ReadAsync(cancellationToken)) actions.Add(reader.GetString(0));
         }
 
-        // Day rollups, the deduplication tables and alerting's own tables are
-        // not partitioned; their old rows go row by row.
+        // Day rollups and the deduplication tables are not partitioned; their
+        // old rows go row by row. (Alerting trims its own: AlertRetention.)
         await using (var trim = new NpgsqlBatch(connection, transaction))
         {
             trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM metric_rollups_day WHERE bucket < now() - $1")
@@ -120,10 +120,6 @@ public sealed class PartitionMaintenance(
                 trim.BatchCommands.Add(new NpgsqlBatchCommand(sql) { Parameters = { new NpgsqlParameter { Value = retention.Deduplication } } });
             }
 
-            trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM slo_minutes WHERE bucket < now() - interval '91 days'"));
-            trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM alert_notifications WHERE status <> 'pending' AND created_at < now() - interval '30 days'"));
-            trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM alert_history WHERE at < now() - interval '1 year'"));
-            trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM alert_audit WHERE at < now() - interval '1 year'"));
             await trim.ExecuteNonQueryAsync(cancellationToken);
         }
 

@@ -1,0 +1,65 @@
+namespace ContentMax.Alerting.Notifications;
+
+// A time-boxed mute: while it is active, alerts whose labels carry every one of
+// its matchers change state as usual but notify no one.
+public sealed record Silence(
+    Guid Id,
+    Dictionary<string, string> Matchers,
+    DateTimeOffset StartsAt,
+    DateTimeOffset EndsAt,
+    string Comment,
+    string CreatedBy,
+    DateTimeOffset CreatedAt)
+{
+    public static readonly TimeSpan LongestDuration = TimeSpan.FromDays(30);
+
+    public bool IsActive(DateTimeOffset now) => StartsAt <= now && now < EndsAt;
+
+    public bool Matches(IReadOnlyDictionary<string, string> labels) =>
+        Matchers.Count > 0 && Matchers.All(m => labels.TryGetValue(m.Key, out var value) && value == m.Value);
+
+    public string State(DateTimeOffset now) => now < StartsAt ? "pending" : now < EndsAt ? "active" : "expired";
+}
+
+// POST /api/alerts/silences: how long is said either as endsAt (a time) or as
+// duration ("1h", "4h", "24h": from startsAt, or from now), never both.
+public sealed record SilenceRequest
+{
+    public Dictionary<string, string>? Matchers { get; init; }
+    public DateTimeOffset? StartsAt { get; init; }
+    public DateTimeOffset? EndsAt { get; init; }
+    public string? Duration { get; init; }
+    public string? Comment { get; init; }
+
+    // When the silence ends: endsAt, or its start plus duration; null when
+    // neither is given or the duration does not parse.
+    public DateTimeOffset? End(DateTimeOffset now) =>
+        EndsAt ?? (ContentMax.ServiceDefaults.Duration.TryParse(Duration, out var length) ? (StartsAt ?? now) + length : null);
+
+    public Dictionary<string, string[]> Check(DateTimeOffset now)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (Matchers is null || Matchers.Count == 0) errors["matchers"] = ["must name at least one label, e.g. {\"alertname\": \"api-latency-p95\"}"];
+        else if (Matchers.Count > 20 || Matchers.Any(m => m.Key.Length is 0 or > 64 || m.Value is null || m.Value.Length > 200))
+            errors["matchers"] = ["must have at most 20 labels, names of 1-64 characters and values of at most 200"];
+
+        var start = StartsAt ?? now;
+        if (EndsAt is not null && Duration is not null)
+        {
+            errors["endsAt"] = errors["duration"] = ["give either endsAt or duration, not both"];
+        }
+        else if (Duration is not null)
+        {
+            if (!ContentMax.ServiceDefaults.Duration.TryParse(Duration, out var length) || length <= TimeSpan.Zero)
+                errors["duration"] = ["must be a duration such as \"1h\", \"4h\" or \"24h\""];
+            else if (length > Silence.LongestDuration) errors["duration"] = ["a silence lasts at most 30 days"];
+        }
+        else if (EndsAt is null) errors["endsAt"] = ["is required, or give duration instead (\"1h\", \"4h\", \"24h\")"];
+        else if (EndsAt <= start) errors["endsAt"] = ["must be after startsAt (or now)"];
+        else if (EndsAt - start > Silence.LongestDuration) errors["endsAt"] = ["a silence lasts at most 30 days"];
+
+        if (StartsAt is { } startsAt && startsAt < now - TimeSpan.FromMinutes(5)) errors["startsAt"] = ["must not be in the past"];
+        if (string.IsNullOrWhiteSpace(Comment) || Comment.Length > 500) errors["comment"] = ["must say why, in 1-500 characters"];
+        return errors;
+    }
+}
