@@ -1,6 +1,4 @@
-using System.Diagnostics.Metrics;
 using System.Text.Json;
-using ContentMax.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -10,10 +8,8 @@ namespace ContentMax.Aggregation.Queries;
 // dashboards (every replica's) cost the database one query per period, not one
 // each. Redis is an optimisation only: when it is down or slow, queries go
 // straight to Postgres and still answer.
-public sealed class QueryCache(IConnectionMultiplexer redis, IOptions<AggregationOptions> options, ILogger<QueryCache> logger)
+public sealed class QueryCache(IConnectionMultiplexer redis, IOptions<AggregationOptions> options, AggregationMetrics metrics, ILogger<QueryCache> logger)
 {
-    private static readonly Meter Meter = new(ContentMaxTelemetry.MeterName);
-    private static readonly Counter<long> Lookups = Meter.CreateCounter<long>("contentmax.aggregation.query_cache", "{lookup}", "Query cache lookups by result");
     private static readonly TimeSpan RedisBudget = TimeSpan.FromMilliseconds(250);
 
     public async Task<T> GetOrCreateAsync<T>(string key, Func<CancellationToken, Task<T>> create, CancellationToken cancellationToken)
@@ -28,18 +24,18 @@ public sealed class QueryCache(IConnectionMultiplexer redis, IOptions<Aggregatio
             var cached = await database.StringGetAsync(redisKey).WaitAsync(RedisBudget, cancellationToken);
             if (cached.HasValue)
             {
-                Lookups.Add(1, new KeyValuePair<string, object?>("result", "hit"));
+                metrics.QueryCacheLookups.Add(1, new KeyValuePair<string, object?>("result", "hit"));
                 return JsonSerializer.Deserialize<T>((byte[])cached!)!;
             }
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            Lookups.Add(1, new KeyValuePair<string, object?>("result", "unavailable"));
+            metrics.QueryCacheLookups.Add(1, new KeyValuePair<string, object?>("result", "unavailable"));
             logger.LogDebug("Query cache unavailable: {Error}", ex.GetType().Name);
             return await create(cancellationToken);
         }
 
-        Lookups.Add(1, new KeyValuePair<string, object?>("result", "miss"));
+        metrics.QueryCacheLookups.Add(1, new KeyValuePair<string, object?>("result", "miss"));
         var value = await create(cancellationToken);
         // Written in the background: a slow Redis must not delay the answer.
         _ = database.StringSetAsync(redisKey, JsonSerializer.SerializeToUtf8Bytes(value), ttl, flags: CommandFlags.FireAndForget);

@@ -1,3 +1,5 @@
+using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ErrorTracking;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -15,7 +17,8 @@ namespace ContentMax.Aggregation.Rollups;
 // rows per name instead of 720 hour rows.
 // Runs every Aggregation:CompactionInterval (1 min), one replica at a time.
 public sealed class RollupCompactor(
-    NpgsqlDataSource dataSource, IOptions<AggregationOptions> options, TimeProvider time, ILogger<RollupCompactor> logger) : BackgroundService
+    NpgsqlDataSource dataSource, IOptions<AggregationOptions> options, TimeProvider time, ILogger<RollupCompactor> logger,
+    ErrorReporter? errors = null, BackgroundLoops? loops = null) : BackgroundService
 {
     // Another constant among the database's advisory locks.
     private const long LockKey = 0x436f6e74_436d7063; // "ContCmpc"
@@ -35,38 +38,12 @@ public sealed class RollupCompactor(
     // accepted up to MetricRules.MaxAge (7 days) old.
     private static readonly TimeSpan DayHorizon = TimeSpan.FromDays(8);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.CompactionInterval, time);
-        do
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        BackgroundLoop.RunAsync("rollup-compaction", async cancellationToken =>
         {
-            try
-            {
-                await CompactAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-            {
-                logger.LogWarning("Rollup compaction failed ({Error}); trying again in a minute.", ex.GetType().Name);
-            }
-        }
-        while (await WaitAsync(timer, stoppingToken));
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(stoppingToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
+            await CompactAsync(cancellationToken);
+            return options.Value.CompactionInterval;
+        }, logger, errors, time, stoppingToken, loops);
 
     // Returns how many shard rows were merged away in each tier, and how many
     // day rows were built ("metric_rollups_day", "metric_rollups_tagged_day").

@@ -1,6 +1,4 @@
-using System.Diagnostics.Metrics;
 using ContentMax.Contracts;
-using ContentMax.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace ContentMax.Aggregation.Storage;
@@ -26,7 +24,7 @@ namespace ContentMax.Aggregation.Storage;
 // the messages it was grouped with to the error queue. Redelivered messages
 // and repeated client ids are skipped inside the write (MetricStore) and
 // counted in contentmax.aggregation.skipped.
-public sealed class GroupCommit(MetricStore store, IOptions<AggregationOptions> options, TimeProvider time)
+public sealed class GroupCommit(MetricStore store, IOptions<AggregationOptions> options, TimeProvider time, AggregationMetrics metrics)
 {
     // Writers run side by side so one write's round trips and commit overlap
     // with the next one's work.
@@ -35,13 +33,6 @@ public sealed class GroupCommit(MetricStore store, IOptions<AggregationOptions> 
     // A bound on one write; larger gatherings become several writes.
     public const int MaxPointsPerWrite = 20_000;
 
-    private static readonly Meter Meter = new(ContentMaxTelemetry.MeterName);
-    private static readonly Histogram<int> WritePoints =
-        Meter.CreateHistogram<int>("contentmax.aggregation.write_points", "{metric}", "Metrics stored per storage write");
-    private static readonly Histogram<int> WriteMessages =
-        Meter.CreateHistogram<int>("contentmax.aggregation.write_messages", "{message}", "Broker messages combined per storage write");
-    private static readonly Counter<long> Skipped =
-        Meter.CreateCounter<long>("contentmax.aggregation.skipped", "{item}", "Redelivered messages, repeated client ids and repeated cumulative points that stored nothing");
 
     private readonly Lock _gate = new();
     private readonly Queue<Pending> _waiting = new();
@@ -138,13 +129,13 @@ public sealed class GroupCommit(MetricStore store, IOptions<AggregationOptions> 
         }
     }
 
-    private static void Record(StoreResult result, int messages)
+    private void Record(StoreResult result, int messages)
     {
-        WritePoints.Record(result.Stored);
-        WriteMessages.Record(messages);
-        if (result.RedeliveredMessages > 0) Skipped.Add(result.RedeliveredMessages, new KeyValuePair<string, object?>("reason", "redelivered_message"));
-        if (result.DuplicateIds > 0) Skipped.Add(result.DuplicateIds, new KeyValuePair<string, object?>("reason", "duplicate_id"));
-        if (result.RepeatedCumulativePoints > 0) Skipped.Add(result.RepeatedCumulativePoints, new KeyValuePair<string, object?>("reason", "repeated_cumulative_point"));
+        metrics.WritePoints.Record(result.Stored);
+        metrics.WriteMessages.Record(messages);
+        if (result.RedeliveredMessages > 0) metrics.Skipped.Add(result.RedeliveredMessages, new KeyValuePair<string, object?>("reason", "redelivered_message"));
+        if (result.DuplicateIds > 0) metrics.Skipped.Add(result.DuplicateIds, new KeyValuePair<string, object?>("reason", "duplicate_id"));
+        if (result.RepeatedCumulativePoints > 0) metrics.Skipped.Add(result.RepeatedCumulativePoints, new KeyValuePair<string, object?>("reason", "repeated_cumulative_point"));
     }
 
     private sealed class Pending(StorageMessage message, long arrived)

@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ErrorTracking;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -35,42 +37,22 @@ public sealed class RetentionOptions
 
 // Keeps the time partitions of metrics and both rollup tables ahead of the
 // clock (three days of them exist before they are needed) and drops those past
-// retention: at startup, then every Interval. One replica at a time does it.
+// retention: at startup, then every Interval (BackgroundLoop: a failure backs
+// off and retries, and /health shows a loop that stopped). One replica at a
+// time does it.
 public sealed class PartitionMaintenance(
-    NpgsqlDataSource dataSource, IOptions<RetentionOptions> options, TimeProvider time, ILogger<PartitionMaintenance> logger) : BackgroundService
+    NpgsqlDataSource dataSource, IOptions<RetentionOptions> options, TimeProvider time, ILogger<PartitionMaintenance> logger,
+    ErrorReporter? errors = null, BackgroundLoops? loops = null) : BackgroundService
 {
     // Another constant among the database's advisory locks.
     private const long LockKey = 0x436f6e74_50617274; // "ContPart"
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        BackgroundLoop.RunAsync("partition-maintenance", async cancellationToken =>
         {
-            var wait = options.Value.Interval;
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-            {
-                logger.LogWarning("Partition maintenance failed ({Error}); trying again in a minute.", ex.GetType().Name);
-                wait = TimeSpan.FromMinutes(1);
-            }
-
-            try
-            {
-                await Task.Delay(wait, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-    }
+            await RunOnceAsync(cancellationToken);
+            return options.Value.Interval;
+        }, logger, errors, time, stoppingToken, loops);
 
     public async Task<List<string>> RunOnceAsync(CancellationToken cancellationToken)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ErrorTracking;
 using Microsoft.Extensions.Options;
 
 namespace ContentMax.Alerting.Evaluation;
@@ -19,7 +20,9 @@ public sealed class AlertEvaluator(
     IOptionsMonitor<AlertingOptions> options,
     TimeProvider time,
     IMeterFactory meterFactory,
-    ILogger<AlertEvaluator> logger) : BackgroundService
+    ILogger<AlertEvaluator> logger,
+    ErrorReporter? errors = null,
+    BackgroundLoops? loops = null) : BackgroundService
 {
     // Every window the burn-rate alerts compare (1h, 5m, 6h, 30m, 3d).
     private static readonly TimeSpan[] BurnWindows = BurnRate.AlertWindows.SelectMany(w => new[] { w.Long, w.Short }).Distinct().ToArray();
@@ -40,34 +43,29 @@ public sealed class AlertEvaluator(
         // An invalid seed file stops the service here, naming the rule and field.
         _ = seeder.Seed;
 
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            try
+            await BackgroundLoop.RunAsync("alert-evaluation", async cancellationToken =>
             {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex)
-            {
-                // The database being away is the usual cause; the next cycle tries again.
-                logger.LogWarning("Alert evaluation failed: {Error}: {Message}", ex.GetType().Name, ex.Message);
-                await lease.ReleaseAsync();
-            }
+                try
+                {
+                    await RunOnceAsync(cancellationToken);
+                }
+                catch (Exception) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // The database being away is the usual cause: give the lease up
+                    // (another replica may take over) and try again after a backoff.
+                    await lease.ReleaseAsync();
+                    throw;
+                }
 
-            try
-            {
-                await Task.Delay(options.CurrentValue.EvaluationInterval, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
+                return options.CurrentValue.EvaluationInterval;
+            }, logger, errors, time, stoppingToken, loops);
         }
-
-        await lease.ReleaseAsync();
+        finally
+        {
+            await lease.ReleaseAsync();
+        }
     }
 
     // One cycle; false when another replica holds the lease.
