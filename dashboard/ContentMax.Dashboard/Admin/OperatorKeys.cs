@@ -31,7 +31,7 @@ public sealed class OperatorKeys(TimeProvider time)
         var session = user?.FindFirst(SessionClaim)?.Value;
         if (session is null || !_keys.TryGetValue(session, out var held)) return null;
         if (held.Until > time.GetUtcNow()) return held.Key;
-        _keys.TryRemove(session, out _);
+        Sweep();
         return null;
     }
 

@@ -81,12 +81,21 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
             reader.GetFieldValue<int[]>(first + 4), reader.GetFieldValue<long[]>(first + 5), reader.GetInt64(first + 7));
     }
 
-    // Tag keys with their most frequent values (by observations) in the period, from raw rows.
+    // Tag keys with their most frequent values (by observations) in the period,
+    // from raw rows. Ranked and cut in SQL: however many distinct values a tag
+    // has (a user id, a URL), only $4 per key leave the database, with how many
+    // there were in all.
     private const string TagsSql = """
-        SELECT t.key, t.value, sum(m.count)::bigint AS n
-        FROM metrics m CROSS JOIN LATERAL jsonb_each_text(m.tags) AS t(key, value)
-        WHERE m.ts >= $1 AND m.ts < $2 AND m.name = $3 AND m.tags IS NOT NULL
-        GROUP BY t.key, t.value
+        SELECT key, value, n, distinct_values FROM (
+            SELECT t.key, t.value, sum(m.count)::bigint AS n,
+                   row_number() OVER (PARTITION BY t.key ORDER BY sum(m.count) DESC, t.value COLLATE "C") AS rank,
+                   count(*) OVER (PARTITION BY t.key) AS distinct_values
+            FROM metrics m CROSS JOIN LATERAL jsonb_each_text(m.tags) AS t(key, value)
+            WHERE m.ts >= $1 AND m.ts < $2 AND m.name = $3 AND m.tags IS NOT NULL
+            GROUP BY t.key, t.value
+        ) ranked
+        WHERE rank <= $4
+        ORDER BY key COLLATE "C", rank
         """;
 
     public sealed record TagValue(string Value, long Count);
@@ -99,23 +108,17 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
         command.Parameters.Add(new NpgsqlParameter { Value = from });
         command.Parameters.Add(new NpgsqlParameter { Value = to });
         command.Parameters.Add(new NpgsqlParameter { Value = metric });
-        var found = new Dictionary<string, List<TagValue>>(StringComparer.Ordinal);
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        command.Parameters.Add(new NpgsqlParameter { Value = (long)valuesPerKey });
+        var keys = new List<TagKey>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var key = reader.GetString(0);
-                if (!found.TryGetValue(key, out var values)) found[key] = values = [];
-                values.Add(new TagValue(reader.GetString(1), reader.GetInt64(2)));
-            }
+            var key = reader.GetString(0);
+            if (keys.Count == 0 || keys[^1].Key != key) keys.Add(new TagKey(key, [], reader.GetInt64(3) > valuesPerKey));
+            keys[^1].Values.Add(new TagValue(reader.GetString(1), reader.GetInt64(2)));
         }
 
-        return [.. found
-            .OrderBy(k => k.Key, StringComparer.Ordinal)
-            .Select(k => new TagKey(
-                k.Key,
-                [.. k.Value.OrderByDescending(v => v.Count).ThenBy(v => v.Value, StringComparer.Ordinal).Take(valuesPerKey)],
-                k.Value.Count > valuesPerKey))];
+        return keys;
     }
 
     // Which spans come from which tier.

@@ -95,7 +95,7 @@ public static class MetricQueryEndpoints
     internal static async Task<Results<Ok<SeriesResponse>, ValidationProblem>> GetSeriesAsync(
         ExplorerQueries explorer, IOptions<AggregationOptions> options, TimeProvider time, CancellationToken cancellationToken,
         [Description("The metric name (required).")] string? metric = null,
-        [Description("How far back from now: 15m, 1h, 24h, 7d, 30d... (default 1h).")] string? period = null,
+        [Description("How far back from now: hours, days, weeks or 30-day months, such as 6h, 24h, 7d, 2w, 1m (default 24h).")] string? period = null,
         [Description("The chart step, such as 1m, 5m or 1h (default: about 120 steps over the period).")] string? step = null,
         [Description(FilterDescription)] string[]? filter = null,
         [Description("Repeatable: up to 2 distinct tag keys to split the series by, such as groupBy=route.")] string[]? groupBy = null,
@@ -148,7 +148,7 @@ public static class MetricQueryEndpoints
         ExplorerQueries explorer, IOptions<AggregationOptions> options, TimeProvider time, CancellationToken cancellationToken,
         [Description("The metric name (required).")] string? metric = null,
         [Description("The tag key to break the metric down by; the same as groupBy=<tag>. One of tag or groupBy is required.")] string? tag = null,
-        [Description("How far back from now: 15m, 1h, 24h, 7d, 30d... (default 1h).")] string? period = null,
+        [Description("How far back from now: hours, days, weeks or 30-day months, such as 6h, 24h, 7d, 2w, 1m (default 24h).")] string? period = null,
         [Description("How many groups to return, 1-500 (default 50), ranked by agg; the rest are merged into one \"other\" group.")] string? limit = null,
         [Description(FilterDescription)] string[]? filter = null,
         [Description("Repeatable: up to 2 distinct tag keys to group by; `values` is keyed by the tag value (1 key) or the label \"k1=v1, k2=v2\" (2 keys).")] string[]? groupBy = null,
@@ -199,7 +199,7 @@ public static class MetricQueryEndpoints
     internal static async Task<Results<Ok<TagsResponse>, ValidationProblem>> GetTagsAsync(
         ExplorerQueries explorer, TimeProvider time, CancellationToken cancellationToken,
         [Description("The metric name (required).")] string? metric = null,
-        [Description("How far back from now: 15m, 1h, 24h, 7d, 30d... (default 1h).")] string? period = null)
+        [Description("How far back from now: hours, days, weeks or 30-day months, such as 6h, 24h, 7d, 2w, 1m (default 24h).")] string? period = null)
     {
         var errors = new Dictionary<string, string[]>();
         var window = ReadPeriod(period, errors);

@@ -36,6 +36,8 @@ public sealed record SilenceRequest
     public DateTimeOffset? End(DateTimeOffset now) =>
         EndsAt ?? (ContentMax.ServiceDefaults.Duration.TryParse(Duration, out var length) ? (StartsAt ?? now) + length : null);
 
+    public static readonly TimeSpan LongestLeadTime = TimeSpan.FromDays(365);
+
     public Dictionary<string, string[]> Check(DateTimeOffset now)
     {
         var errors = new Dictionary<string, string[]>();
@@ -43,7 +45,9 @@ public sealed record SilenceRequest
         else if (Matchers.Count > 20 || Matchers.Any(m => m.Key.Length is 0 or > 64 || m.Value is null || m.Value.Length > 200))
             errors["matchers"] = ["must have at most 20 labels, names of 1-64 characters and values of at most 200"];
 
-        var start = StartsAt ?? now;
+        // A silence is planned at most a year ahead (and its end stays a date).
+        if (StartsAt is { } planned && planned > now + LongestLeadTime) errors["startsAt"] = ["must be within a year from now"];
+        var start = StartsAt is { } s && s <= now + LongestLeadTime ? s : now;
         if (EndsAt is not null && Duration is not null)
         {
             errors["endsAt"] = errors["duration"] = ["give either endsAt or duration, not both"];
