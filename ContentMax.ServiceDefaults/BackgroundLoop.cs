@@ -7,7 +7,8 @@ namespace ContentMax.ServiceDefaults;
 // which returns how long to wait before the next (zero: go on at once; Done:
 // the loop ends). The wait is spread by ±jitter (a fraction) so replicas do not
 // run in step. An exception (anything but the service stopping) is logged,
-// reported to Sentry once per kind of failure in a row, and followed by a
+// reported to Sentry once per kind of failure in a row (unless it is an outage
+// of something the job depends on: see IsOutage), and followed by a
 // backoff that doubles from 1 s to 1 min; the next success resets it. So a bug
 // or an outage pauses the work, never stops the host. With `loops`, each round
 // is recorded there, and /health turns Degraded when the loop stops cycling.
@@ -18,6 +19,24 @@ public static class BackgroundLoop
 
     // What a round returns to end the loop for good.
     public static readonly TimeSpan Done = Timeout.InfiniteTimeSpan;
+
+    // The database restarting, a refused connection, a timeout: the job's
+    // dependencies being away, which health checks and alerts already report.
+    // Logged and retried, but not sent to Sentry, which is for bugs.
+    public static bool IsOutage(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is TimeoutException or System.Net.Sockets.SocketException or HttpRequestException) return true;
+            if (e is System.Data.Common.DbException db
+                && (db.IsTransient || db.SqlState is { } state && (state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("57", StringComparison.Ordinal))))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     public static async Task RunAsync(
         string name,
@@ -59,7 +78,7 @@ public static class BackgroundLoop
                     loops?.Cycled(name, wait, failure: $"{ex.GetType().Name}: {ex.Message}");
                     if (failure != lastFailure)
                     {
-                        errors?.CaptureError(ex, new Dictionary<string, string> { ["component"] = name });
+                        if (!IsOutage(ex)) errors?.CaptureError(ex, new Dictionary<string, string> { ["component"] = name });
                         lastFailure = failure;
                     }
                 }

@@ -36,14 +36,17 @@ public class BackgroundServicesSurviveTests
     [Fact]
     public async Task BackgroundLoop_BacksOffAfterFailures_AndResetsOnSuccess()
     {
-        var rounds = new List<DateTimeOffset>();
+        // On a fake clock, moved 50 ms at a time: the waits are the loop's, not the machine's.
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var start = time.GetUtcNow();
+        var rounds = new List<TimeSpan>();
         var outcomes = new Queue<bool>([false, false, true, true]);
         var logger = new ListLogger<BackgroundServicesSurviveTests>();
         using var stop = new CancellationTokenSource();
 
-        await BackgroundLoop.RunAsync("test-loop", _ =>
+        var loop = BackgroundLoop.RunAsync("test-loop", _ =>
         {
-            rounds.Add(DateTimeOffset.UtcNow);
+            lock (rounds) rounds.Add(time.GetUtcNow() - start);
             if (outcomes.Count == 0)
             {
                 stop.Cancel();
@@ -51,13 +54,31 @@ public class BackgroundServicesSurviveTests
             }
 
             return outcomes.Dequeue() ? Task.FromResult(TimeSpan.Zero) : throw new ArgumentException("a bug");
-        }, logger, null, TimeProvider.System, stop.Token);
+        }, logger, null, time, stop.Token);
 
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!loop.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(50));
+            await Task.Delay(2);
+        }
+
+        await loop;
         Assert.Equal(5, rounds.Count);
-        Assert.InRange((rounds[1] - rounds[0]).TotalSeconds, 0.9, 1.9);
-        Assert.InRange((rounds[2] - rounds[1]).TotalSeconds, 1.9, 2.9);
-        Assert.InRange((rounds[4] - rounds[3]).TotalSeconds, 0, 0.5);
+        Assert.InRange((rounds[1] - rounds[0]).TotalSeconds, 1.0, 1.1);
+        Assert.InRange((rounds[2] - rounds[1]).TotalSeconds, 2.0, 2.1);
+        Assert.Equal(rounds[3], rounds[4]);
         Assert.Equal(2, logger.Messages.Count(m => m.Contains("test-loop failed (ArgumentException: a bug)", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void BackgroundLoop_TellsOutagesFromBugs()
+    {
+        Assert.True(BackgroundLoop.IsOutage(new TimeoutException()));
+        Assert.True(BackgroundLoop.IsOutage(new InvalidOperationException("wrapped", new System.Net.Sockets.SocketException())));
+        Assert.True(BackgroundLoop.IsOutage(new Npgsql.PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", "57P01")));
+        Assert.False(BackgroundLoop.IsOutage(new Npgsql.PostgresException("syntax error", "ERROR", "ERROR", "42601")));
+        Assert.False(BackgroundLoop.IsOutage(new ArgumentException("a bug")));
     }
 
     private sealed class FlakyOptions<T>(T value) : IOptionsMonitor<T>
