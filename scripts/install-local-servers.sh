@@ -9,7 +9,9 @@
 # --with-alertmanager, Prometheus's Alertmanager, which the alerting tests
 # deliver alerts into.
 # Debian/Ubuntu only. Idempotent: installs only what is missing, and never
-# starts the distribution's own system services.
+# starts the distribution's own system services. Safe to run several at once
+# (the AppHost, the dashboard's build and the tests each may): one runs at a
+# time, and each decides what is missing only once it holds the lock.
 #   scripts/install-local-servers.sh [--with-browser] [--with-node | --only-node] [--with-prometheus] [--with-alertmanager]
 set -euo pipefail
 
@@ -28,6 +30,15 @@ for arg in "$@"; do
     *) echo "install-local-servers: unknown option $arg" >&2; exit 2 ;;
   esac
 done
+
+# apt takes dpkg's lock and fails at once when another install holds it.
+lock=${TMPDIR:-/tmp}/contentmax-install-local-servers.lock
+[ -e "$lock" ] || : >>"$lock"
+exec 9<"$lock"
+if ! flock -w 900 9; then
+  echo "install-local-servers: another install has held $lock for 15 minutes; giving up." >&2
+  exit 1
+fi
 
 need=()
 if [ "$servers" = 1 ]; then
@@ -76,6 +87,8 @@ cleanup() { if [ "$created_policy" = 1 ]; then $SUDO rm -f "$policy"; fi; }
 trap cleanup EXIT
 
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+# Anything else installing (unattended upgrades) is waited for, not failed on.
+apt_wait=(-o DPkg::Lock::Timeout=600)
+$SUDO apt-get "${apt_wait[@]}" update -qq
+$SUDO apt-get "${apt_wait[@]}" install -y -qq --no-install-recommends "${need[@]}"
 echo "install-local-servers: done."
