@@ -58,7 +58,7 @@ public sealed class BrowserSession : IAsyncDisposable
 
     public static async Task<BrowserSession> StartAsync()
     {
-        EnsureChromium();
+        LocalInstall.Ensure(ChromiumPath, "--with-browser");
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -91,18 +91,6 @@ public sealed class BrowserSession : IAsyncDisposable
     {
         Directory.CreateDirectory(ScreenshotDirectory);
         await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, name + ".png"), FullPage = true });
-    }
-
-    private static void EnsureChromium()
-    {
-        if (File.Exists(ChromiumPath)) return;
-        var script = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scripts", "install-local-servers.sh"));
-        using var install = Process.Start(new ProcessStartInfo("bash", [script, "--with-browser"]) { UseShellExecute = false })!;
-        install.WaitForExit();
-        if (!File.Exists(ChromiumPath))
-        {
-            throw new InvalidOperationException($"Chromium is not installed and {script} --with-browser could not install it.");
-        }
     }
 
     public async ValueTask DisposeAsync()

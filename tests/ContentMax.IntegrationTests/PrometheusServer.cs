@@ -53,7 +53,7 @@ public sealed class PrometheusServer : IAsyncDisposable
     private static async Task<PrometheusServer> StartAsync(string executable, string installFlag, string configName, string configYaml,
         Func<string, string, int, string[]> arguments)
     {
-        EnsureInstalled(executable, installFlag);
+        LocalInstall.Ensure(executable, installFlag);
         var directory = Path.Combine(Path.GetTempPath(), "contentmax-" + Path.GetFileName(executable) + "-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
         var config = Path.Combine(directory, configName);
@@ -135,17 +135,4 @@ public sealed class PrometheusServer : IAsyncDisposable
         _log.Enqueue(line);
         while (_log.Count > 200) _log.TryDequeue(out _);
     }
-
-    private static void EnsureInstalled(string executable, string installFlag)
-    {
-        if (File.Exists(executable)) return;
-        var script = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scripts", "install-local-servers.sh"));
-        using var install = Process.Start(new ProcessStartInfo("bash", [script, installFlag]) { UseShellExecute = false })!;
-        install.WaitForExit();
-        if (!File.Exists(executable))
-        {
-            throw new InvalidOperationException($"{executable} is not installed and {script} {installFlag} could not install it.");
-        }
-    }
-
 }

@@ -28,7 +28,11 @@ public sealed class AppHostProcess : IDisposable
             ["RabbitMqDistribution"] = LocalPorts.Free(), ["Epmd"] = LocalPorts.Free(),
         };
         var appHost = AppContext.BaseDirectory.Replace(Path.Combine("tests", "ContentMax.IntegrationTests"), "ContentMax.AppHost", StringComparison.Ordinal);
-        var start = new ProcessStartInfo("setsid", ["dotnet", Path.Combine(appHost, "ContentMax.AppHost.dll")])
+        // A terminal's Ctrl+C reaches an AppHost that handles SIGINT. A test run
+        // started in the background (`nohup dotnet test &`) ignores SIGINT and
+        // SIGQUIT, and a child inherits that: .NET then never sees the signal.
+        // `env --default-signal` gives the AppHost the terminal's dispositions.
+        var start = new ProcessStartInfo("env", ["--default-signal=INT,QUIT", "setsid", "dotnet", Path.Combine(appHost, "ContentMax.AppHost.dll")])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -23,6 +23,9 @@ public class LocalServerScriptTests : IDisposable
 
     private readonly string _root = Directory.CreateTempSubdirectory("contentmax-scripts-").FullName;
 
+    // On a fresh machine these may run before any AppHost has installed the servers.
+    public LocalServerScriptTests() => LocalInstall.Ensure("redis-server");
+
     [Fact]
     public async Task ARedisWhoseAppHostIsKilled_StopsWithinSeconds()
     {
