@@ -22,7 +22,7 @@ public class AppHostLifecycleTests(ITestOutputHelper output) : IDisposable
 
             appHost.Interrupt();
 
-            Assert.True(await appHost.WaitForExitAsync(StopTimeout), $"cycle {cycle}: the AppHost had not exited {StopTimeout} after Ctrl+C:\n{appHost.Output}");
+            Assert.True(await appHost.WaitForExitAsync(StopTimeout), $"cycle {cycle}: the AppHost had not exited {StopTimeout} after Ctrl+C:\n{appHost.Output}\n{appHost.Diagnostics()}");
             await AssertNothingLeftAsync(appHost, $"cycle {cycle}");
             output.WriteLine($"cycle {cycle}: up, stopped, nothing left");
         }
@@ -54,7 +54,7 @@ public class AppHostLifecycleTests(ITestOutputHelper output) : IDisposable
 
         appHost.Interrupt();
 
-        Assert.True(await appHost.WaitForExitAsync(StopTimeout), $"the AppHost had not exited {StopTimeout} after Ctrl+C:\n{appHost.Output}");
+        Assert.True(await appHost.WaitForExitAsync(StopTimeout), $"the AppHost had not exited {StopTimeout} after Ctrl+C:\n{appHost.Output}\n{appHost.Diagnostics()}");
         await AssertNothingLeftAsync(appHost, "after Ctrl+C during a failing start");
     }
 
@@ -74,7 +74,7 @@ public class AppHostLifecycleTests(ITestOutputHelper output) : IDisposable
         using var fresh = new AppHostProcess(_data);
         await fresh.WaitUntilUpAsync(StartTimeout);
         fresh.Interrupt();
-        Assert.True(await fresh.WaitForExitAsync(StopTimeout), fresh.Output);
+        Assert.True(await fresh.WaitForExitAsync(StopTimeout), $"{fresh.Output}\n{fresh.Diagnostics()}");
         await AssertNothingLeftAsync(fresh, "after the fresh start");
     }
 

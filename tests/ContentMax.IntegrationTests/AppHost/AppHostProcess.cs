@@ -14,6 +14,7 @@ public sealed class AppHostProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly string _orchestratorLogs = Directory.CreateTempSubdirectory("contentmax-dcp-").FullName;
 
     public string Marker { get; } = Guid.NewGuid().ToString("n");
     public int IngestionPort { get; } = LocalPorts.Free();
@@ -47,6 +48,8 @@ public sealed class AppHostProcess : IDisposable
             $"Services:aggregation:Port={LocalPorts.Free()}",
             $"Services:health-probe:Port={LocalPorts.Free()}",
             $"Services:dashboard:Port={DashboardPort}",
+            // Each resource's state changes, so a start that never completes says which part it waits on.
+            "Logging:LogLevel:ContentMax.AppHost=Debug",
             .. extraSettings,
         ];
         foreach (var setting in settings) start.ArgumentList.Add("--" + setting);
@@ -57,6 +60,8 @@ public sealed class AppHostProcess : IDisposable
         start.Environment["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = $"http://localhost:{LocalPorts.Free()}";
         start.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://localhost:{LocalPorts.Free()}";
         start.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
+        start.Environment["DCP_DIAGNOSTICS_LOG_LEVEL"] = "debug";
+        start.Environment["DCP_DIAGNOSTICS_LOG_FOLDER"] = _orchestratorLogs;
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("ConnectionStrings__", StringComparison.Ordinal)).ToList()) start.Environment.Remove(key);
 
         _process = Process.Start(start)!;
@@ -89,7 +94,27 @@ public sealed class AppHostProcess : IDisposable
             await Task.Delay(500);
         }
 
-        throw new TimeoutException($"Not up after {timeout}:\n{Output}");
+        throw new TimeoutException($"Not up after {timeout}:\n{Output}\n{Diagnostics()}");
+    }
+
+    // What runs and what the orchestrator (DCP) last said, for a start that never completes.
+    public string Diagnostics()
+    {
+        var text = new StringBuilder($"Processes: [{string.Join("; ", Leftovers())}]\n");
+        foreach (var log in Directory.EnumerateFiles(_orchestratorLogs, "*", SearchOption.AllDirectories))
+        {
+            try
+            {
+                var lines = File.ReadAllLines(log);
+                text.AppendLine($"{Path.GetFileName(log)} (last {Math.Min(40, lines.Length)} of {lines.Length} lines):");
+                foreach (var line in lines.TakeLast(40)) text.AppendLine("    " + line);
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        return text.ToString();
     }
 
     private static async Task<bool> IsHealthyAsync(HttpClient http, int port)
@@ -178,5 +203,12 @@ public sealed class AppHostProcess : IDisposable
     {
         if (!_process.HasExited) KillHard();
         _process.Dispose();
+        try
+        {
+            Directory.Delete(_orchestratorLogs, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
     }
 }
