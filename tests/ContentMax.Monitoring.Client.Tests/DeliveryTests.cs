@@ -23,7 +23,7 @@ public class DeliveryTests
         // 1000 + 1000 + 500, unless a flush fell in the middle of the loop.
         Assert.InRange(ingestion.Arrivals.Count, 3, 5);
         Assert.Equal(2500, ingestion.Accepted.Select(p => p.Metric).Distinct().Count());
-        Assert.Equal(2500, client.Counters.Sent);
+        await Eventually.TrueAsync(() => client.Counters.Sent == 2500, $"2500 sent counted, not {client.Counters.Sent}");
         Assert.All(ingestion.Arrivals, a => Assert.Equal("test-ingest-key", a.ApiKey));
     }
 
@@ -64,8 +64,8 @@ public class DeliveryTests
         Assert.Equal(4, arrivals[1].Parsed.Points.Length);
         // RetryMaxDelay is 200 ms here; the server's Retry-After wins.
         Assert.True(arrivals[1].At - arrivals[0].At >= TimeSpan.FromSeconds(0.9), $"retried after {arrivals[1].At - arrivals[0].At}");
+        await Eventually.TrueAsync(() => client.Counters.Sent == 4, $"4 sent counted, not {client.Counters.Sent}");
         Assert.Equal(1, client.Counters.Retried);
-        Assert.Equal(4, client.Counters.Sent);
         Assert.Equal(40, ingestion.Accepted.Sum(p => p.Count));
     }
 

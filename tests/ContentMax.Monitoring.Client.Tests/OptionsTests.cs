@@ -83,19 +83,9 @@ public class OptionsTests
         // The fake only serves /api/metrics, so a kept base path shows as a 404 refusal.
         await using var client = await ClientHost.StartAsync(ClientHost.Settings(new Uri(ingestion.BaseUrl, "monitoring")));
         client.Metrics.Track("based", 1);
-        await Eventually(() => client.Counters.Dropped == 1);
+        await Eventually.TrueAsync(() => client.Counters.Dropped == 1, "one dropped batch counted");
 
         Assert.Empty(ingestion.Arrivals);
         Assert.Contains(client.Logs.Lines, l => l.Message.Contains("HTTP 404"));
-    }
-
-    private static async Task Eventually(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException();
-            await Task.Delay(20);
-        }
     }
 }
