@@ -31,6 +31,9 @@ public sealed class CheckRunner(IHealthProbeCheck check, TimeSpan timeout)
         try
         {
             var outcome = await running.WaitAsync(timeout, stoppingToken);
+            // A check that ended because the service is stopping says nothing about its target,
+            // however it ended (it may even have finished before the wait began).
+            stoppingToken.ThrowIfCancellationRequested();
             return (outcome, Stopwatch.GetElapsedTime(_startedAt));
         }
         catch (TimeoutException)
