@@ -13,7 +13,11 @@ public static class AlertingServiceExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        builder.Services.AddSingleton<AlertStore>();
+        builder.Services.AddSingleton<RuleStore>();
+        builder.Services.AddSingleton<EvaluationStore>();
+        builder.Services.AddSingleton<SilenceStore>();
+        builder.Services.AddSingleton<HealthStatusStore>();
+        builder.Services.AddSingleton<NotificationStore>();
         builder.Services.AddSingleton<AlertAudit>();
         builder.Services.AddSingleton<IMetricSignals, TSignals>();
         builder.Services.AddSingleton<AlertSignals>();

@@ -43,13 +43,14 @@ public static class AlertEndpoints
     private static readonly string[] StateOrder = ["firing", "pending", "resolved", "inactive", "disabled"];
 
     internal static async Task<Ok<AlertsResponse>> GetAlertsAsync(
-        AlertStore store, IOptionsMonitor<AlertingOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        RuleStore ruleStore, EvaluationStore evaluationStore, SilenceStore silenceStore, IOptionsMonitor<AlertingOptions> options,
+        TimeProvider time, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var rules = (await store.RulesAsync(cancellationToken)).Select(r => r.Rule)
-            .Concat((await store.SlosAsync(cancellationToken)).SelectMany(s => s.Slo.BurnRules()));
-        var states = await store.StatesAsync(cancellationToken);
-        var silences = (await store.SilencesAsync(now, cancellationToken)).Where(s => s.IsActive(now)).ToList();
+        var rules = (await ruleStore.RulesAsync(cancellationToken)).Select(r => r.Rule)
+            .Concat((await ruleStore.SlosAsync(cancellationToken)).SelectMany(s => s.Slo.BurnRules()));
+        var states = await evaluationStore.StatesAsync(cancellationToken);
+        var silences = (await silenceStore.SilencesAsync(now, cancellationToken)).Where(s => s.IsActive(now)).ToList();
 
         var alerts = rules.Select(rule =>
         {
@@ -66,24 +67,24 @@ public static class AlertEndpoints
         .ThenBy(a => a.Id, StringComparer.Ordinal)
         .ToList();
 
-        return TypedResults.Ok(new AlertsResponse(await store.EvaluatorAsync(cancellationToken), alerts));
+        return TypedResults.Ok(new AlertsResponse(await evaluationStore.EvaluatorAsync(cancellationToken), alerts));
     }
 
     internal static async Task<Results<Ok<List<HistoryEntry>>, ValidationProblem>> GetHistoryAsync(
-        AlertStore store, CancellationToken cancellationToken, string? rule = null, int? limit = null)
+        EvaluationStore store, CancellationToken cancellationToken, string? rule = null, int? limit = null)
     {
         if (limit is < 1 or > MaxHistory) return Invalid(new() { ["limit"] = [$"must be between 1 and {MaxHistory}"] });
         return TypedResults.Ok(await store.HistoryAsync(rule, limit ?? 100, cancellationToken));
     }
 
-    internal static async Task<Ok<List<StoredRule>>> GetRulesAsync(AlertStore store, CancellationToken cancellationToken) =>
+    internal static async Task<Ok<List<StoredRule>>> GetRulesAsync(RuleStore store, CancellationToken cancellationToken) =>
         TypedResults.Ok(await store.RulesAsync(cancellationToken));
 
-    internal static async Task<Results<Ok<StoredRule>, ProblemHttpResult>> GetRuleAsync(string id, AlertStore store, CancellationToken cancellationToken) =>
+    internal static async Task<Results<Ok<StoredRule>, ProblemHttpResult>> GetRuleAsync(string id, RuleStore store, CancellationToken cancellationToken) =>
         await store.RuleAsync(id, cancellationToken) is { } rule ? TypedResults.Ok(rule) : NotFoundProblem("rule", id);
 
     internal static async Task<Results<Created<AlertRule>, Ok<AlertRule>, ValidationProblem>> PutRuleAsync(
-        string id, HttpRequest request, AlertStore store, CancellationToken cancellationToken)
+        string id, HttpRequest request, RuleStore store, CancellationToken cancellationToken)
     {
         var (rule, errors) = await ReadRuleAsync(request, id, cancellationToken);
         if (rule is null) return Invalid(errors);
@@ -124,7 +125,7 @@ public static class AlertEndpoints
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteRuleAsync(
-        string id, HttpRequest request, AlertStore store, CancellationToken cancellationToken) =>
+        string id, HttpRequest request, RuleStore store, CancellationToken cancellationToken) =>
         await store.DeleteRuleAsync(id, AlertAudit.Actor(request.HttpContext.User), cancellationToken) switch
         {
             DeleteOutcome.Deleted => TypedResults.NoContent(),
@@ -135,7 +136,7 @@ public static class AlertEndpoints
     public sealed record SilenceView(Guid Id, Dictionary<string, string> Matchers, DateTimeOffset StartsAt, DateTimeOffset EndsAt,
         string Comment, string CreatedBy, DateTimeOffset CreatedAt, string State);
 
-    internal static async Task<Ok<List<SilenceView>>> GetSilencesAsync(AlertStore store, TimeProvider time, CancellationToken cancellationToken)
+    internal static async Task<Ok<List<SilenceView>>> GetSilencesAsync(SilenceStore store, TimeProvider time, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var silences = await store.SilencesAsync(now - TimeSpan.FromDays(1), cancellationToken);
@@ -143,7 +144,7 @@ public static class AlertEndpoints
     }
 
     internal static async Task<Results<Created<SilenceView>, ValidationProblem>> PostSilenceAsync(
-        HttpRequest request, AlertStore store, TimeProvider time, CancellationToken cancellationToken)
+        HttpRequest request, SilenceStore store, TimeProvider time, CancellationToken cancellationToken)
     {
         var (body, errors) = await ReadBodyAsync<SilenceRequest>(request, cancellationToken);
         if (body is null) return Invalid(errors);
@@ -158,13 +159,13 @@ public static class AlertEndpoints
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteSilenceAsync(
-        Guid id, HttpRequest request, AlertStore store, TimeProvider time, CancellationToken cancellationToken) =>
+        Guid id, HttpRequest request, SilenceStore store, TimeProvider time, CancellationToken cancellationToken) =>
         await store.ExpireSilenceAsync(id, time.GetUtcNow(), AlertAudit.Actor(request.HttpContext.User), cancellationToken)
             ? TypedResults.NoContent()
             : NotFoundProblem("running silence", id.ToString());
 
     internal static async Task<Results<Ok<List<NotificationRecord>>, ValidationProblem>> GetNotificationsAsync(
-        AlertStore store, CancellationToken cancellationToken, string? rule = null, int? limit = null)
+        NotificationStore store, CancellationToken cancellationToken, string? rule = null, int? limit = null)
     {
         if (limit is < 1 or > MaxHistory) return Invalid(new() { ["limit"] = [$"must be between 1 and {MaxHistory}"] });
         return TypedResults.Ok(await store.NotificationsAsync(rule, limit ?? 100, cancellationToken));

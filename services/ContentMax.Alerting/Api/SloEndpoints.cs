@@ -26,12 +26,12 @@ public static class SloEndpoints
         Dictionary<string, double> BurnRates, List<BudgetPoint>? Budget, List<string> FiringAlerts);
 
     internal static async Task<Ok<List<SloReport>>> GetSlosAsync(
-        AlertStore store, SloTracker tracker, TimeProvider time, CancellationToken cancellationToken, bool chart = false)
+        RuleStore ruleStore, EvaluationStore evaluationStore, SloTracker tracker, TimeProvider time, CancellationToken cancellationToken, bool chart = false)
     {
         var now = time.GetUtcNow();
-        var states = await store.StatesAsync(cancellationToken);
+        var states = await evaluationStore.StatesAsync(cancellationToken);
         var reports = new List<SloReport>();
-        foreach (var stored in await store.SlosAsync(cancellationToken))
+        foreach (var stored in await ruleStore.SlosAsync(cancellationToken))
         {
             reports.Add(await ReportAsync(stored, tracker, states, now, chart, cancellationToken));
         }
@@ -40,10 +40,10 @@ public static class SloEndpoints
     }
 
     internal static async Task<Results<Ok<SloReport>, ProblemHttpResult>> GetSloAsync(
-        string id, AlertStore store, SloTracker tracker, TimeProvider time, CancellationToken cancellationToken)
+        string id, RuleStore ruleStore, EvaluationStore evaluationStore, SloTracker tracker, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (await store.SloAsync(id, cancellationToken) is not { } stored) return AlertEndpoints.NotFoundProblem("SLO", id);
-        var states = await store.StatesAsync(cancellationToken);
+        if (await ruleStore.SloAsync(id, cancellationToken) is not { } stored) return AlertEndpoints.NotFoundProblem("SLO", id);
+        var states = await evaluationStore.StatesAsync(cancellationToken);
         return TypedResults.Ok(await ReportAsync(stored, tracker, states, time.GetUtcNow(), chart: true, cancellationToken));
     }
 
@@ -62,7 +62,7 @@ public static class SloEndpoints
     }
 
     internal static async Task<Results<Created<SloDefinition>, Ok<SloDefinition>, ValidationProblem>> PutSloAsync(
-        string id, HttpRequest request, AlertStore store, CancellationToken cancellationToken)
+        string id, HttpRequest request, RuleStore store, CancellationToken cancellationToken)
     {
         var (slo, errors) = await AlertEndpoints.ReadBodyAsync<SloDefinition>(request, cancellationToken);
         if (slo is null) return AlertEndpoints.Invalid(errors);
@@ -77,7 +77,7 @@ public static class SloEndpoints
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteSloAsync(
-        string id, HttpRequest request, AlertStore store, CancellationToken cancellationToken) =>
+        string id, HttpRequest request, RuleStore store, CancellationToken cancellationToken) =>
         await store.DeleteSloAsync(id, AlertAudit.Actor(request.HttpContext.User), cancellationToken) switch
         {
             DeleteOutcome.Deleted => TypedResults.NoContent(),

@@ -13,7 +13,10 @@ namespace ContentMax.Alerting.Evaluation;
 // delivers those.
 public sealed class AlertEvaluator(
     AlertingSeeder seeder,
-    AlertStore store,
+    RuleStore ruleStore,
+    EvaluationStore evaluationStore,
+    SilenceStore silenceStore,
+    HealthStatusStore healthStore,
     AlertSignals signals,
     SloTracker slos,
     EvaluatorLease lease,
@@ -79,8 +82,8 @@ public sealed class AlertEvaluator(
         var settings = options.CurrentValue;
         var now = time.GetUtcNow();
 
-        var rules = (await store.RulesAsync(cancellationToken)).Select(r => r.Rule).Where(r => r.Enabled).ToList();
-        var sloList = (await store.SlosAsync(cancellationToken)).Select(s => s.Slo).Where(s => s.Enabled).ToList();
+        var rules = (await ruleStore.RulesAsync(cancellationToken)).Select(r => r.Rule).Where(r => r.Enabled).ToList();
+        var sloList = (await ruleStore.SlosAsync(cancellationToken)).Select(s => s.Slo).Where(s => s.Enabled).ToList();
         // Each SLO and each rule within its own time limit: one that is slow or
         // broken gets an error of its own (its burn rules carry it for an SLO)
         // and keeps its state, and the others are judged as usual.
@@ -102,12 +105,12 @@ public sealed class AlertEvaluator(
             }
         }
 
-        var states = await store.StatesAsync(cancellationToken);
-        var silences = (await store.SilencesAsync(now, cancellationToken)).Where(s => s.IsActive(now)).ToList();
+        var states = await evaluationStore.StatesAsync(cancellationToken);
+        var silences = (await silenceStore.SilencesAsync(now, cancellationToken)).Where(s => s.IsActive(now)).ToList();
         // Health arrives as HealthStatusChanged messages, and also from the transitions the
         // health-probe writes to Postgres itself, so a broker outage still reaches the rules.
-        await store.ReconcileHealthAsync(cancellationToken);
-        var health = await store.HealthChecksAsync(cancellationToken);
+        await healthStore.ReconcileHealthAsync(cancellationToken);
+        var health = await healthStore.HealthChecksAsync(cancellationToken);
 
         var results = new List<EvaluationResult>(rules.Count);
         var notifications = new List<QueuedNotification>();
@@ -154,7 +157,7 @@ public sealed class AlertEvaluator(
             }
         }
 
-        await AlertStore.SaveEvaluationAsync(connection, lease.Holder, now, results, notifications, cancellationToken);
+        await EvaluationStore.SaveEvaluationAsync(connection, lease.Holder, now, results, notifications, cancellationToken);
         _cycles.Add(1);
         activity?.SetTag("alerts.rules", results.Count);
         activity?.SetTag("alerts.firing", results.Count(r => r.Next.State == AlertState.Firing));
@@ -192,7 +195,7 @@ public sealed class AlertEvaluator(
     // only (validation refuses slo_burn), so no SLO counts are needed.
     public async Task<(bool Condition, double? Value, string? Error)> PreviewAsync(AlertRule rule, CancellationToken cancellationToken)
     {
-        var health = rule.Kind == RuleKinds.Health ? await store.HealthChecksAsync(cancellationToken) : [];
+        var health = rule.Kind == RuleKinds.Health ? await healthStore.HealthChecksAsync(cancellationToken) : [];
         return await JudgeAsync(rule, time.GetUtcNow(), health, new Dictionary<string, Dictionary<TimeSpan, double>>(),
             options.CurrentValue.RuleTimeout, cancellationToken);
     }

@@ -5,7 +5,7 @@ namespace ContentMax.Alerting.Health;
 
 // Keeps the latest status of every health check for health rules. The
 // health-probe publishes a change only when a status changes.
-public sealed class HealthStatusChangedConsumer(AlertStore store) : IConsumer<HealthStatusChanged>
+public sealed class HealthStatusChangedConsumer(HealthStatusStore store) : IConsumer<HealthStatusChanged>
 {
     public Task Consume(ConsumeContext<HealthStatusChanged> context) =>
         store.RecordHealthAsync(context.Message, context.CancellationToken);

@@ -6,7 +6,7 @@ namespace ContentMax.Alerting.Rules;
 // Reads the seed file of rules and SLOs once at startup (an invalid file stops
 // the service, naming the rule and field) and writes it to the database
 // before the first evaluation.
-public sealed class AlertingSeeder(AlertStore store, IOptions<AlertingOptions> options, IHostEnvironment environment)
+public sealed class AlertingSeeder(RuleStore store, IOptions<AlertingOptions> options, IHostEnvironment environment)
 {
     private AlertingSeed? _seed;
     private bool _written;

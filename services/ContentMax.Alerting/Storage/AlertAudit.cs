@@ -6,8 +6,9 @@ using Npgsql;
 namespace ContentMax.Alerting.Storage;
 
 // What the admin API records in alert_audit for each change to rules,
-// silences and SLOs: who acted and what the detail holds. AlertStore adds the
-// row to the change's own transaction (Record); this reads them back.
+// silences and SLOs: who acted and what the detail holds. RuleStore and
+// SilenceStore add the row to the change's own transaction (Record); this
+// reads them back.
 public sealed class AlertAudit(NpgsqlDataSource dataSource)
 {
     public const string RuleCreated = "rule.created";

@@ -2,9 +2,9 @@ using ContentMax.ServiceDefaults;
 using System.Text.Json;
 using ContentMax.Alerting.Api;
 using ContentMax.Alerting.Evaluation;
+using ContentMax.Alerting.Health;
 using ContentMax.Alerting.Rules;
 using ContentMax.Alerting.Slos;
-using ContentMax.Alerting.Storage;
 
 namespace ContentMax.UnitTests.Alerting;
 
