@@ -15,15 +15,7 @@ public sealed record EvaluationResult(string RuleId, AlertStatus Previous, Alert
 
 public sealed record QueuedNotification(string RuleId, string Receiver, string Kind, AlertSnapshot Alert);
 
-public sealed record HistoryEntry(long Id, string RuleId, string From, string To, double? Value, DateTimeOffset At);
-
 public sealed record HealthCheckStatus(string Check, string Group, string Status, DateTimeOffset Since, string? Error);
-
-public sealed record NotificationRecord(
-    long Id, string RuleId, string Receiver, string Kind, string Status, int Attempts,
-    string? LastError, DateTimeOffset CreatedAt, DateTimeOffset? DeliveredAt);
-
-public sealed record EvaluatorInfo(string Holder, DateTimeOffset AcquiredAt, DateTimeOffset LastCycleAt, long Cycles);
 
 public enum DeleteOutcome
 {
@@ -294,7 +286,7 @@ public sealed class AlertStore(NpgsqlDataSource dataSource)
         NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
     };
 
-    public async Task<List<HistoryEntry>> HistoryAsync(string? ruleId, int limit, CancellationToken cancellationToken)
+    public async Task<List<AlertHistoryEntry>> HistoryAsync(string? ruleId, int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             SELECT id, rule_id, from_state, to_state, value, at FROM alert_history
@@ -302,11 +294,11 @@ public sealed class AlertStore(NpgsqlDataSource dataSource)
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)ruleId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = limit });
-        var entries = new List<HistoryEntry>();
+        var entries = new List<AlertHistoryEntry>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            entries.Add(new HistoryEntry(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+            entries.Add(new AlertHistoryEntry(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
                 reader.IsDBNull(4) ? null : reader.GetDouble(4), reader.GetFieldValue<DateTimeOffset>(5)));
         }
 
