@@ -7,3 +7,4 @@ global using ContentMax.Alerting.Notifications;
 global using ContentMax.Alerting.Rules;
 global using ContentMax.Alerting.Slos;
 global using ContentMax.Alerting.Storage;
+global using ContentMax.Contracts.Http;

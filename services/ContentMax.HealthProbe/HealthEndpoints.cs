@@ -1,5 +1,5 @@
 using System.Reflection;
-using System.Text.Json.Serialization;
+using ContentMax.Contracts.Http;
 using ContentMax.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -21,23 +21,8 @@ public static class HealthEndpoints
         return app;
     }
 
-    public sealed record CheckDetails(string Status, string Group, double? LatencyMs, DateTimeOffset? LastChecked, DateTimeOffset? LastSuccess,
-        int ConsecutiveFailures, string? Error);
-
-    public sealed record HealthResponse(
-        string Status,
-        IReadOnlyDictionary<string, string> Checks,
-        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] List<string>? Errors,
-        DateTimeOffset Timestamp,
-        double Uptime,
-        string Version,
-        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SortedDictionary<string, CheckDetails>? Details);
-
     public const int DefaultHistoryLimit = 200;
     public const int MaxHistoryLimit = 1000;
-
-    public sealed record HistoryResponse(string Period, DateTimeOffset From, DateTimeOffset To, List<HealthHistoryStore.Transition> Transitions,
-        SortedDictionary<string, double> Uptime, string? NextCursor);
 
     // Reads only HealthState: no dependency is touched while answering.
     internal static Results<JsonHttpResult<HealthResponse>, ChallengeHttpResult, ForbidHttpResult> GetHealth(
@@ -71,7 +56,7 @@ public static class HealthEndpoints
         return TypedResults.Json(body, statusCode: HealthStatusRules.HttpStatusCode(status));
     }
 
-    internal static async Task<Results<Ok<HistoryResponse>, ValidationProblem, ProblemHttpResult>> GetHistoryAsync(
+    internal static async Task<Results<Ok<HealthHistoryResponse>, ValidationProblem, ProblemHttpResult>> GetHistoryAsync(
         HealthHistoryStore history, TimeProvider time, ILogger<HealthHistoryStore> logger, CancellationToken cancellationToken,
         string? period = null, string? limit = null, string? cursor = null)
     {
@@ -94,7 +79,7 @@ public static class HealthEndpoints
         {
             var (transitions, next) = await history.ReadPageAsync(from, to, take, after, cancellationToken);
             var uptime = await history.UptimeAsync(from, to, cancellationToken);
-            return TypedResults.Ok(new HistoryResponse(period ?? Period.Default, from, to, transitions, uptime, next?.Encode()));
+            return TypedResults.Ok(new HealthHistoryResponse(period ?? Period.Default, from, to, transitions, uptime, next?.Encode()));
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using ContentMax.ServiceDefaults;
 using ContentMax.Contracts;
+using ContentMax.Contracts.Http;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -116,14 +117,12 @@ public sealed class HealthHistoryStore(NpgsqlDataSource dataSource, ILogger<Heal
         }
     }
 
-    public sealed record Transition(string Check, string Group, string PreviousStatus, string Status, DateTimeOffset ChangedAt, string? Error);
-
     // One page of the transitions in [from, to), newest first, and the cursor of
     // the next page (null on the last one).
-    public async Task<(List<Transition> Transitions, HistoryCursor? Next)> ReadPageAsync(
+    public async Task<(List<HealthTransition> Transitions, HistoryCursor? Next)> ReadPageAsync(
         DateTimeOffset from, DateTimeOffset to, int limit, HistoryCursor? after, CancellationToken cancellationToken)
     {
-        var transitions = new List<Transition>(limit);
+        var transitions = new List<HealthTransition>(limit);
         HistoryCursor? next = null;
         await using var command = dataSource.CreateCommand("""
             SELECT check_name, check_group, previous_status, status, changed_at, error, id
@@ -148,7 +147,7 @@ public sealed class HealthHistoryStore(NpgsqlDataSource dataSource, ILogger<Heal
                 break;
             }
 
-            transitions.Add(new Transition(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+            transitions.Add(new HealthTransition(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
                 new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc)), reader.IsDBNull(5) ? null : reader.GetString(5)));
             lastId = reader.GetInt64(6);
         }

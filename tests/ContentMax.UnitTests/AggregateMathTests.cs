@@ -1,3 +1,4 @@
+using ContentMax.Contracts.Http;
 using ContentMax.Aggregation.Queries;
 
 namespace ContentMax.UnitTests;
@@ -26,7 +27,7 @@ public class AggregateMathTests
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public void FromSorted_MatchesNaiveReference_ForEverySizeUpTo500(int seed)
+    public void Aggregate_MatchesNaiveReference_ForEverySizeUpTo500(int seed)
     {
         var random = new Random(seed);
         for (var n = 1; n <= 500; n++)
@@ -41,7 +42,7 @@ public class AggregateMathTests
     [InlineData(1001)]
     [InlineData(99_999)]
     [InlineData(100_000)]
-    public void FromSorted_MatchesNaiveReference_ForLargeSkewedData(int n)
+    public void Aggregate_MatchesNaiveReference_ForLargeSkewedData(int n)
     {
         var random = new Random(n);
         // Log-normal, with repeated values and zeros mixed in.
@@ -66,7 +67,7 @@ public class AggregateMathTests
     {
         var expected = Naive(values);
         var sorted = values.OrderBy(v => v).ToArray();
-        var actual = MetricAggregate.FromSorted(sorted, values.Sum());
+        var actual = Percentiles.Aggregate(sorted, values.Sum());
 
         Assert.Equal(expected.Count, actual.Count);
         Assert.Equal(expected.Sum, actual.Sum, 6);

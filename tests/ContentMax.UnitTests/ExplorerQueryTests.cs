@@ -1,3 +1,4 @@
+using ContentMax.Contracts.Http;
 using ContentMax.Aggregation.Queries;
 
 namespace ContentMax.UnitTests;

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using ContentMax.Contracts.Http;
 using ContentMax.HealthProbe;
 using ContentMax.HealthProbe.Checks;
 using ContentMax.ServiceDefaults;
@@ -49,7 +50,7 @@ public class HealthProbeEndpointTests
         foreach (var check in _state.All) Set(check.Name, check.Group, HealthStatus.Healthy);
     }
 
-    private (HttpContext Context, JsonHttpResult<HealthEndpoints.HealthResponse>? Json, IResult Result) Get(bool details = false, params string[] roles)
+    private (HttpContext Context, JsonHttpResult<HealthResponse>? Json, IResult Result) Get(bool details = false, params string[] roles)
     {
         var context = new DefaultHttpContext();
         if (roles.Length > 0)
@@ -58,7 +59,7 @@ public class HealthProbeEndpointTests
         }
 
         var result = HealthEndpoints.GetHealth(context, _state, _time, details).Result;
-        return (context, result as JsonHttpResult<HealthEndpoints.HealthResponse>, result);
+        return (context, result as JsonHttpResult<HealthResponse>, result);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.Json;
+using ContentMax.Contracts.Http;
 using ContentMax.Dashboard.Backend;
 
 namespace ContentMax.Dashboard.Admin;
@@ -14,7 +15,7 @@ namespace ContentMax.Dashboard.Admin;
 public sealed class AlertAdminClient(HttpClient http, ILogger<AlertAdminClient> logger)
 {
     public Task<AdminResult> SilenceAsync(string key, Dictionary<string, string> matchers, DateTimeOffset endsAt, string comment, CancellationToken ct) =>
-        SendAsync(key, HttpMethod.Post, "/api/alerts/silences", new { matchers, endsAt, comment }, ct);
+        SendAsync(key, HttpMethod.Post, "/api/alerts/silences", new SilenceRequest { Matchers = matchers, EndsAt = endsAt, Comment = comment }, ct);
 
     public Task<AdminResult> ExpireSilenceAsync(string key, Guid id, CancellationToken ct) =>
         SendAsync(key, HttpMethod.Delete, $"/api/alerts/silences/{id}", null, ct);

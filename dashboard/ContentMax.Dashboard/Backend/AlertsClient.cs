@@ -1,3 +1,4 @@
+using ContentMax.Contracts.Http;
 using System.Net.Http.Json;
 
 namespace ContentMax.Dashboard.Backend;
@@ -9,7 +10,7 @@ public sealed class AlertsClient(HttpClient http, ILogger<AlertsClient> logger)
     {
         try
         {
-            var alerts = http.GetFromJsonAsync<AlertsReport>("/api/alerts", ct);
+            var alerts = http.GetFromJsonAsync<AlertsResponse>("/api/alerts", ct);
             var history = http.GetFromJsonAsync<List<AlertHistoryEntry>>("/api/alerts/history?limit=50", ct);
             var silences = http.GetFromJsonAsync<List<SilenceView>>("/api/alerts/silences", ct);
             var notifications = http.GetFromJsonAsync<List<NotificationRecord>>("/api/alerts/notifications?limit=30", ct);

@@ -1,3 +1,4 @@
+using ContentMax.Contracts.Http;
 using System.Net;
 using System.Net.Http.Json;
 
@@ -5,7 +6,7 @@ namespace ContentMax.Dashboard.Backend;
 
 public sealed class HealthClient(HttpClient http, ILogger<HealthClient> logger)
 {
-    public async Task<Fetched<HealthReport>> HealthAsync(CancellationToken ct)
+    public async Task<Fetched<HealthResponse>> HealthAsync(CancellationToken ct)
     {
         try
         {
@@ -13,29 +14,29 @@ public sealed class HealthClient(HttpClient http, ILogger<HealthClient> logger)
             using var response = await http.GetAsync("/api/health", ct);
             if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.ServiceUnavailable)
             {
-                var report = await response.Content.ReadFromJsonAsync<HealthReport>(ct);
-                if (report is not null) return new Fetched<HealthReport>(report, null);
+                var report = await response.Content.ReadFromJsonAsync<HealthResponse>(ct);
+                if (report is not null) return new Fetched<HealthResponse>(report, null);
             }
 
-            return new Fetched<HealthReport>(null, $"The health-probe answered {(int)response.StatusCode}.");
+            return new Fetched<HealthResponse>(null, $"The health-probe answered {(int)response.StatusCode}.");
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
         {
             logger.LogWarning("Health-probe unavailable: {Error}", ex.GetType().Name);
-            return new Fetched<HealthReport>(null, "The health-probe is unavailable.");
+            return new Fetched<HealthResponse>(null, "The health-probe is unavailable.");
         }
     }
 
-    public async Task<Fetched<HealthHistoryReport>> HistoryAsync(string period, CancellationToken ct)
+    public async Task<Fetched<HealthHistoryResponse>> HistoryAsync(string period, CancellationToken ct)
     {
         try
         {
-            return new Fetched<HealthHistoryReport>(await http.GetFromJsonAsync<HealthHistoryReport>($"/api/health/history?period={period}", ct), null);
+            return new Fetched<HealthHistoryResponse>(await http.GetFromJsonAsync<HealthHistoryResponse>($"/api/health/history?period={period}", ct), null);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
         {
             logger.LogWarning("Health history unavailable: {Error}", ex.GetType().Name);
-            return new Fetched<HealthHistoryReport>(null, "The health history is unavailable.");
+            return new Fetched<HealthHistoryResponse>(null, "The health history is unavailable.");
         }
     }
 }

@@ -1,3 +1,4 @@
+using ContentMax.Contracts.Http;
 using System.Net.Http.Json;
 using ContentMax.Dashboard.Explore;
 
@@ -5,14 +6,14 @@ namespace ContentMax.Dashboard.Backend;
 
 public sealed class MetricsClient(HttpClient http, ILogger<MetricsClient> logger)
 {
-    public Task<Fetched<AggregatesReport>> AggregatesAsync(string period, CancellationToken ct) =>
-        GetAsync<AggregatesReport>($"/api/metrics?period={period}", ct);
+    public Task<Fetched<AggregatesResponse>> AggregatesAsync(string period, CancellationToken ct) =>
+        GetAsync<AggregatesResponse>($"/api/metrics?period={period}", ct);
 
-    public Task<Fetched<SeriesReport>> SeriesAsync(string metric, string period, string? step, CancellationToken ct) =>
-        GetAsync<SeriesReport>($"/api/metrics/series?metric={Uri.EscapeDataString(metric)}&period={period}" + (step is null ? "" : $"&step={step}"), ct);
+    public Task<Fetched<SeriesResponse>> SeriesAsync(string metric, string period, string? step, CancellationToken ct) =>
+        GetAsync<SeriesResponse>($"/api/metrics/series?metric={Uri.EscapeDataString(metric)}&period={period}" + (step is null ? "" : $"&step={step}"), ct);
 
-    public Task<Fetched<BreakdownReport>> BreakdownAsync(string metric, string tag, string period, CancellationToken ct) =>
-        GetAsync<BreakdownReport>($"/api/metrics/breakdown?metric={Uri.EscapeDataString(metric)}&tag={Uri.EscapeDataString(tag)}&period={period}&limit=20", ct);
+    public Task<Fetched<BreakdownResponse>> BreakdownAsync(string metric, string tag, string period, CancellationToken ct) =>
+        GetAsync<BreakdownResponse>($"/api/metrics/breakdown?metric={Uri.EscapeDataString(metric)}&tag={Uri.EscapeDataString(tag)}&period={period}&limit=20", ct);
 
     // Per endpoint, whichever way a service names it: the route template the
     // ContentMax client library tags as `route`, or `endpoint` as hand-written
@@ -21,7 +22,7 @@ public sealed class MetricsClient(HttpClient http, ILogger<MetricsClient> logger
     // top 50 combinations, "(other endpoints)". The rows add up to the whole.
     public async Task<Fetched<EndpointBreakdown>> EndpointBreakdownAsync(string metric, string period, CancellationToken ct)
     {
-        var grouped = await GetAsync<BreakdownReport>(
+        var grouped = await GetAsync<BreakdownResponse>(
             $"/api/metrics/breakdown?metric={Uri.EscapeDataString(metric)}&groupBy=route&groupBy=endpoint&period={period}&limit=50", ct);
         if (!grouped.Ok) return new Fetched<EndpointBreakdown>(null, grouped.Error);
 
@@ -37,15 +38,15 @@ public sealed class MetricsClient(HttpClient http, ILogger<MetricsClient> logger
         return new Fetched<EndpointBreakdown>(new EndpointBreakdown(metric, rows.ToDictionary(r => r.Key, r => EndpointBreakdown.Combine(r.Value))), null);
     }
 
-    private static string? Tag(GroupAggregate group, string key) => group.Group.GetValueOrDefault(key) is { Length: > 0 } value ? value : null;
+    private static string? Tag(ExplorerGroup group, string key) => group.Group.GetValueOrDefault(key) is { Length: > 0 } value ? value : null;
 
     // The explorer's view: grouped and filtered series, as the query names them.
-    public Task<Fetched<SeriesReport>> ExploreAsync(ExploreQuery query, CancellationToken ct) =>
-        GetAsync<SeriesReport>(query.SeriesPath, ct);
+    public Task<Fetched<SeriesResponse>> ExploreAsync(ExploreQuery query, CancellationToken ct) =>
+        GetAsync<SeriesResponse>(query.SeriesPath, ct);
 
     // Tag keys and their commonest values on one metric, to offer as filters and groupings.
-    public Task<Fetched<TagsReport>> TagsAsync(string metric, string period, CancellationToken ct) =>
-        GetAsync<TagsReport>($"/api/metrics/tags?metric={Uri.EscapeDataString(metric)}&period={Uri.EscapeDataString(period)}", ct);
+    public Task<Fetched<TagsResponse>> TagsAsync(string metric, string period, CancellationToken ct) =>
+        GetAsync<TagsResponse>($"/api/metrics/tags?metric={Uri.EscapeDataString(metric)}&period={Uri.EscapeDataString(period)}", ct);
 
     // p75 of LCP, INP and CLS per page: by the `page` tag where pages carry
     // one, else by `route` (what the browser snippet tags every vital with).
@@ -76,8 +77,8 @@ public sealed class MetricsClient(HttpClient http, ILogger<MetricsClient> logger
         return new Fetched<VitalsByPage>(new VitalsByPage("route", []), null);
     }
 
-    public Task<Fetched<RawReport>> LatestAsync(string metric, string period, CancellationToken ct) =>
-        GetAsync<RawReport>($"/api/metrics/raw?metric={Uri.EscapeDataString(metric)}&period={period}&limit=1", ct);
+    public Task<Fetched<RawResponse>> LatestAsync(string metric, string period, CancellationToken ct) =>
+        GetAsync<RawResponse>($"/api/metrics/raw?metric={Uri.EscapeDataString(metric)}&period={period}&limit=1", ct);
 
     private async Task<Fetched<T>> GetAsync<T>(string url, CancellationToken ct) where T : class
     {

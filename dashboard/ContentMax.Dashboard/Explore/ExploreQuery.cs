@@ -1,3 +1,4 @@
+using ContentMax.Contracts.Http;
 using System.Globalization;
 using System.Text;
 using ContentMax.Dashboard.Backend;
@@ -84,7 +85,7 @@ public sealed record ExploreQuery(
 // series' tag values in their own columns, so a spreadsheet can pivot them.
 public static class ExploreCsv
 {
-    public static string Write(ExploreQuery query, SeriesReport report)
+    public static string Write(ExploreQuery query, SeriesResponse report)
     {
         var keys = query.GroupBy;
         var csv = new StringBuilder();

@@ -1,4 +1,5 @@
 using ContentMax.Aggregation.Rollups;
+using ContentMax.Contracts.Http;
 
 namespace ContentMax.Aggregation.Queries;
 
@@ -69,7 +70,7 @@ public sealed class AggregateBuilder
     {
         if (sortedValues is { Length: > 0 } && sortedValues.Length == Count && DistCount == 0)
         {
-            return MetricAggregate.FromSorted(sortedValues, _sum);
+            return Percentiles.Aggregate(sortedValues, _sum);
         }
 
         long[] ranks = [Count / 2, Count / 2 + 1, Percentiles.Rank(Count, 75), Percentiles.Rank(Count, 95), Percentiles.Rank(Count, 99)];

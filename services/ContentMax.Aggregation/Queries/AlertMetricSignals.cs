@@ -2,6 +2,7 @@ using ContentMax.Alerting.Evaluation;
 using ContentMax.Alerting.Rules;
 using Npgsql;
 using NpgsqlTypes;
+using ContentMax.Contracts.Http;
 
 namespace ContentMax.Aggregation.Queries;
 

@@ -1,12 +1,6 @@
+using ContentMax.Contracts.Http;
+
 namespace ContentMax.Aggregation.Queries;
-
-public sealed record ExplorerPoint(DateTime Start, long Count, double? Value);
-
-// One charted group: its tag values, "k=v, k2=v2" (or "all", "other"), its
-// aggregation over the whole period and its observations, and one point per step.
-public sealed record ExplorerSeries(Dictionary<string, string> Group, string Label, bool Other, double? Total, long Count, List<ExplorerPoint> Points);
-
-public sealed record ExplorerGroup(Dictionary<string, string> Group, string Label, bool Other, MetricAggregate Aggregate);
 
 // Turns the explorer's cells of observations into answers: the ungrouped
 // buckets, the ranked series with "other", or the ranked breakdown groups.

@@ -1,4 +1,5 @@
 using ContentMax.Aggregation.Rollups;
+using ContentMax.Contracts.Http;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -97,10 +98,6 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
         WHERE rank <= $4
         ORDER BY key COLLATE "C", rank
         """;
-
-    public sealed record TagValue(string Value, long Count);
-
-    public sealed record TagKey(string Key, List<TagValue> Values, bool Truncated);
 
     public async Task<List<TagKey>> TagsAsync(DateTime from, DateTime to, string metric, int valuesPerKey, CancellationToken cancellationToken)
     {

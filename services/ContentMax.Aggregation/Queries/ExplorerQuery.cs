@@ -1,4 +1,5 @@
 using ContentMax.Contracts;
+using ContentMax.Contracts.Http;
 
 namespace ContentMax.Aggregation.Queries;
 

@@ -1,3 +1,5 @@
+using ContentMax.Contracts.Http;
+
 namespace ContentMax.Aggregation.Queries;
 
 // The observations of one explorer group (or one group in one chart step),

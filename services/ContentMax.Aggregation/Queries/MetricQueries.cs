@@ -3,6 +3,7 @@ using ContentMax.Aggregation.Rollups;
 using ContentMax.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using ContentMax.Contracts.Http;
 
 namespace ContentMax.Aggregation.Queries;
 
@@ -128,7 +129,7 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                result[reader.GetString(0)] = MetricAggregate.FromSorted(reader.GetFieldValue<double[]>(2), reader.GetDouble(1));
+                result[reader.GetString(0)] = Percentiles.Aggregate(reader.GetFieldValue<double[]>(2), reader.GetDouble(1));
             }
         }
 
@@ -202,23 +203,6 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
         return (items, next);
     }
 }
-
-// P75 is beyond the seed's fields: Core Web Vitals are assessed at the 75th
-// percentile. Exact says whether the percentiles are exact or from sketches.
-public sealed record MetricAggregate(long Count, double Sum, double Min, double Max, double Average, double Median, double P75, double P95, double P99, bool Exact = true)
-{
-    public static MetricAggregate FromSorted(double[] sorted, double sum) =>
-        new(sorted.Length, sum, sorted[0], sorted[^1], sum / sorted.Length,
-            Percentiles.Median(sorted), Percentiles.NearestRank(sorted, 75), Percentiles.NearestRank(sorted, 95), Percentiles.NearestRank(sorted, 99));
-}
-
-public sealed record SeriesBucket(DateTime Start, long Count, double? Average, double? Min, double? Max, double? P95);
-
-// Count is how many observations the row stands for: 1 for a single value;
-// more for a histogram point, whose Value is then their sum and whose Min and
-// Max are set when the source knew them.
-public sealed record RawMetric(Guid Id, string Metric, double Value, long Timestamp, string? Url, string? UserAgent, Dictionary<string, string>? Tags,
-    long Count = 1, double? Min = null, double? Max = null);
 
 // An opaque position in the raw listing: the (timestamp, id) of the last row returned.
 public sealed record RawCursor(DateTimeOffset Timestamp, Guid Id)

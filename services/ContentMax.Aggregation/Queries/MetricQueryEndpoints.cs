@@ -1,5 +1,6 @@
 using System.Globalization;
 using ContentMax.Contracts;
+using ContentMax.Contracts.Http;
 using ContentMax.ServiceDefaults;
 using System.ComponentModel;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -36,30 +37,10 @@ public static class MetricQueryEndpoints
         return app;
     }
 
-    // Without metric=, at most `limit` names (500 unless asked), those with the
-    // most observations; TotalNames and Truncated say how many there were.
-    public sealed record AggregatesResponse(string Period, DateTimeOffset From, DateTimeOffset To, SortedDictionary<string, MetricAggregate> Metrics,
-        int TotalNames = 0, bool Truncated = false);
-
     public const int DefaultNames = 500;
     public const int MaxNames = 5000;
 
-    // Buckets: every matching point, ungrouped (as before groups existed).
-    // Series: one per top group (one "all" without groupBy), "other" last.
-    public sealed record SeriesResponse(string Metric, string Period, string Step, DateTimeOffset From, DateTimeOffset To, List<SeriesBucket> Buckets,
-        string Aggregation, List<string> GroupBy, List<string> Filters, List<ExplorerSeries> Series, bool Truncated);
-
-    // Values: the top groups keyed by tag value (one key) or label (two keys),
-    // without "other"; Groups: the same ranked, with "other" last. Tag is the
-    // group-by keys joined by ','.
-    public sealed record BreakdownResponse(string Metric, string Tag, string Period, DateTimeOffset From, DateTimeOffset To, Dictionary<string, MetricAggregate> Values,
-        List<string> GroupBy, List<string> Filters, string Aggregation, List<ExplorerGroup> Groups, bool Truncated);
-
-    public sealed record TagsResponse(string Metric, string Period, List<ExplorerQueries.TagKey> Keys);
-
     public const int MaxSeriesGroups = 50;
-
-    public sealed record RawResponse(List<RawMetric> Items, string? NextCursor);
 
     internal static async Task<Results<Ok<AggregatesResponse>, ValidationProblem>> GetAggregatesAsync(
         MetricQueries queries, QueryCache cache, TimeProvider time, CancellationToken cancellationToken, string? period = null, string? metric = null,

@@ -1,3 +1,4 @@
+using ContentMax.Contracts.Http;
 using Npgsql;
 
 namespace ContentMax.Aggregation.Queries;

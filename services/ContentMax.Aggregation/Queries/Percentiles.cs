@@ -1,3 +1,5 @@
+using ContentMax.Contracts.Http;
+
 namespace ContentMax.Aggregation.Queries;
 
 // The product's percentile definitions over sorted values.
@@ -18,4 +20,10 @@ public static class Percentiles
     }
 
     public static long Rank(long count, int percent) => Math.Max(1, (percent * count + 99) / 100);
+
+    // Every figure of an aggregate from the sorted values: the exact answer
+    // for a metric small enough to read in full.
+    public static MetricAggregate Aggregate(double[] sorted, double sum) =>
+        new(sorted.Length, sum, sorted[0], sorted[^1], sum / sorted.Length,
+            Median(sorted), NearestRank(sorted, 75), NearestRank(sorted, 95), NearestRank(sorted, 99));
 }

@@ -33,13 +33,6 @@ public static class AlertEndpoints
         return app;
     }
 
-    public sealed record AlertView(
-        string Id, string Name, string Kind, string Severity, string State, bool Enabled, bool Silenced,
-        double? Value, string Condition, string? Summary, Dictionary<string, string> Labels,
-        DateTimeOffset? ActiveSince, DateTimeOffset? EvaluatedAt, string? Error, string RunbookUrl, string? Slo);
-
-    public sealed record AlertsResponse(EvaluatorInfo? Evaluator, List<AlertView> Alerts);
-
     private static readonly string[] StateOrder = ["firing", "pending", "resolved", "inactive", "disabled"];
 
     internal static async Task<Ok<AlertsResponse>> GetAlertsAsync(
@@ -70,7 +63,7 @@ public static class AlertEndpoints
         return TypedResults.Ok(new AlertsResponse(await evaluationStore.EvaluatorAsync(cancellationToken), alerts));
     }
 
-    internal static async Task<Results<Ok<List<HistoryEntry>>, ValidationProblem>> GetHistoryAsync(
+    internal static async Task<Results<Ok<List<AlertHistoryEntry>>, ValidationProblem>> GetHistoryAsync(
         EvaluationStore store, CancellationToken cancellationToken, string? rule = null, int? limit = null)
     {
         if (limit is < 1 or > MaxHistory) return Invalid(new() { ["limit"] = [$"must be between 1 and {MaxHistory}"] });
@@ -96,8 +89,6 @@ public static class AlertEndpoints
 
     // The id a previewed rule gets when its body has none.
     public const string PreviewId = "preview";
-
-    public sealed record RulePreview(double? Value, bool WouldFire, string Condition, string? Error);
 
     // The PUT body, checked exactly as PUT checks it, then judged once the way
     // the evaluator judges it; nothing is stored and no state changes.
@@ -132,9 +123,6 @@ public static class AlertEndpoints
             DeleteOutcome.Seeded => SeededConflict("rule", id),
             _ => NotFoundProblem("rule", id),
         };
-
-    public sealed record SilenceView(Guid Id, Dictionary<string, string> Matchers, DateTimeOffset StartsAt, DateTimeOffset EndsAt,
-        string Comment, string CreatedBy, DateTimeOffset CreatedAt, string State);
 
     internal static async Task<Ok<List<SilenceView>>> GetSilencesAsync(SilenceStore store, TimeProvider time, CancellationToken cancellationToken)
     {

@@ -21,10 +21,6 @@ public static class SloEndpoints
         return app;
     }
 
-    public sealed record SloReport(
-        SloDefinition Slo, string Source, long Good, long Total, double Sli, double ErrorBudget, double BudgetRemaining,
-        Dictionary<string, double> BurnRates, List<BudgetPoint>? Budget, List<string> FiringAlerts);
-
     internal static async Task<Ok<List<SloReport>>> GetSlosAsync(
         RuleStore ruleStore, EvaluationStore evaluationStore, SloTracker tracker, TimeProvider time, CancellationToken cancellationToken, bool chart = false)
     {
@@ -56,10 +52,17 @@ public static class SloEndpoints
         var whole = counts[0];
         var burnRates = counts.Skip(1).ToDictionary(c => Duration.Format(c.Window), c => BurnRate.Rate(c.Good, c.Total, slo.ObjectiveFraction));
         var firing = slo.BurnRules().Where(r => states.GetValueOrDefault(r.Id)?.Status.State == AlertState.Firing).Select(r => r.Id).ToList();
-        return new SloReport(slo, stored.Source, whole.Good, whole.Total, BurnRate.Sli(whole.Good, whole.Total),
+        return new SloReport(View(slo), stored.Source, whole.Good, whole.Total, BurnRate.Sli(whole.Good, whole.Total),
             BurnRate.ErrorBudget(slo.ObjectiveFraction), BurnRate.BudgetRemaining(whole.Good, whole.Total, slo.ObjectiveFraction), burnRates,
             chart ? await tracker.BudgetSeriesAsync(slo, now, ChartPoints, cancellationToken) : null, firing);
     }
+
+    // The definition as the API shows it: what alerting derives from it stays out.
+    internal static SloView View(SloDefinition slo) =>
+        new(slo.Id, slo.Name, slo.Description, slo.Enabled, slo.Objective, Duration.Format(slo.Window), View(slo.Good), View(slo.Total), slo.Labels, slo.Runbook);
+
+    private static MetricSelectorView View(MetricSelector selector) =>
+        new(selector.Metric, selector.Tags, selector.Where?.Select(w => new ValueFilterView(w.Tag, w.Op, w.Value)).ToList());
 
     internal static async Task<Results<Created<SloDefinition>, Ok<SloDefinition>, ValidationProblem>> PutSloAsync(
         string id, HttpRequest request, RuleStore store, CancellationToken cancellationToken)

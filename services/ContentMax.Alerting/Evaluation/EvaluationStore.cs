@@ -7,10 +7,6 @@ public sealed record StoredState(AlertStatus Status, double? Value, string? Erro
 
 public sealed record EvaluationResult(string RuleId, AlertStatus Previous, AlertStatus Next, double? Value, string? Error);
 
-public sealed record HistoryEntry(long Id, string RuleId, string From, string To, double? Value, DateTimeOffset At);
-
-public sealed record EvaluatorInfo(string Holder, DateTimeOffset AcquiredAt, DateTimeOffset LastCycleAt, long Cycles);
-
 // What the evaluator keeps between cycles (alert_states), the transitions it
 // has seen (alert_history) and which replica evaluates (alert_evaluator). A
 // cycle's outcome, with the notifications it queues, is written in one
@@ -115,7 +111,7 @@ public sealed class EvaluationStore(NpgsqlDataSource dataSource)
         NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
     };
 
-    public async Task<List<HistoryEntry>> HistoryAsync(string? ruleId, int limit, CancellationToken cancellationToken)
+    public async Task<List<AlertHistoryEntry>> HistoryAsync(string? ruleId, int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             SELECT id, rule_id, from_state, to_state, value, at FROM alert_history
@@ -123,11 +119,11 @@ public sealed class EvaluationStore(NpgsqlDataSource dataSource)
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)ruleId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = limit });
-        var entries = new List<HistoryEntry>();
+        var entries = new List<AlertHistoryEntry>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            entries.Add(new HistoryEntry(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+            entries.Add(new AlertHistoryEntry(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
                 reader.IsDBNull(4) ? null : reader.GetDouble(4), reader.GetFieldValue<DateTimeOffset>(5)));
         }
 

@@ -6,10 +6,6 @@ namespace ContentMax.Alerting.Notifications;
 
 public sealed record QueuedNotification(string RuleId, string Receiver, string Kind, AlertSnapshot Alert);
 
-public sealed record NotificationRecord(
-    long Id, string RuleId, string Receiver, string Kind, string Status, int Attempts,
-    string? LastError, DateTimeOffset CreatedAt, DateTimeOffset? DeliveredAt);
-
 // The notification outbox (alert_notifications): the evaluator queues rows in
 // its cycle's transaction (Queue), AlertNotifier delivers them, and the API
 // lists them.

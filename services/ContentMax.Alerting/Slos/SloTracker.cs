@@ -5,8 +5,6 @@ namespace ContentMax.Alerting.Slos;
 
 public sealed record SloWindowCounts(TimeSpan Window, long Good, long Total);
 
-public sealed record BudgetPoint(DateTimeOffset At, double BudgetRemaining, double Sli, long Total);
-
 // Keeps each SLO's good and total events per minute (slo_minutes) and answers
 // sums over any window from them: a 30-day SLI is a sum of at most 43,200 rows
 // rather than a scan of every raw point.

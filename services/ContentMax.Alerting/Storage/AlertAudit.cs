@@ -93,5 +93,3 @@ public sealed class AlertAudit(NpgsqlDataSource dataSource)
     }
 }
 
-// One row of alert_audit as GET /api/alerts/audit answers it.
-public sealed record AuditEntry(long Id, DateTimeOffset At, string Actor, string Action, string Target, JsonElement Detail);

@@ -1,3 +1,4 @@
+using ContentMax.Contracts.Http;
 using System.Security.Claims;
 using System.Text.Json;
 using ContentMax.Alerting.Api;

@@ -1,3 +1,4 @@
+using ContentMax.Contracts.Http;
 using System.Text.Json.Nodes;
 using ContentMax.Alerting;
 using ContentMax.Alerting.Notifications;

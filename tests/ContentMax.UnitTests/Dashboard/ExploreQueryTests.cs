@@ -1,3 +1,4 @@
+using ContentMax.Contracts.Http;
 using System.Security.Claims;
 using ContentMax.Dashboard.Admin;
 using ContentMax.Dashboard.Backend;
@@ -62,12 +63,12 @@ public class ExploreQueryTests
     {
         var query = ExploreQuery.Parse("?metric=m&agg=p95&groupBy=route");
         var start = new DateTime(2026, 11, 29, 12, 0, 0, DateTimeKind.Utc);
-        var report = new SeriesReport("m", "24h", "1h", [], "p95", ["route"], [],
+        var report = new SeriesResponse("m", "24h", "1h", start, start.AddHours(2), [], "p95", ["route"], [],
         [
-            new GroupSeries(new() { ["route"] = "/a,b" }, "route=/a,b", false, 12.5, 3, [new GroupPoint(start, 3, 12.5), new GroupPoint(start.AddHours(1), 0, null)]),
-            new GroupSeries(new() { ["route"] = "=cmd()" }, "route==cmd()", false, 1, 1, [new GroupPoint(start, 1, 1)]),
-            new GroupSeries([], "other", true, 2, 1, [new GroupPoint(start, 1, 2)]),
-        ]);
+            new ExplorerSeries(new() { ["route"] = "/a,b" }, "route=/a,b", false, 12.5, 3, [new ExplorerPoint(start, 3, 12.5), new ExplorerPoint(start.AddHours(1), 0, null)]),
+            new ExplorerSeries(new() { ["route"] = "=cmd()" }, "route==cmd()", false, 1, 1, [new ExplorerPoint(start, 1, 1)]),
+            new ExplorerSeries([], "other", true, 2, 1, [new ExplorerPoint(start, 1, 2)]),
+        ], Truncated: false);
 
         var lines = ExploreCsv.Write(query, report).Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
