@@ -2,6 +2,7 @@ using System.Globalization;
 using ContentMax.Contracts;
 using ContentMax.ServiceDefaults;
 using System.ComponentModel;
+using ContentMax.ServiceDefaults.ApiKeys;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
