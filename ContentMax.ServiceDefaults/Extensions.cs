@@ -1,5 +1,5 @@
 using ContentMax.ServiceDefaults;
-using ContentMax.ServiceDefaults.Analytics;
+using ContentMax.ServiceDefaults.ApiKeys;
 using ContentMax.ServiceDefaults.ErrorTracking;
 using ContentMax.ServiceDefaults.Resilience;
 using Microsoft.AspNetCore.Builder;
@@ -16,8 +16,10 @@ using OpenTelemetry.Trace;
 namespace Microsoft.Extensions.Hosting;
 
 // What every ContentMax service shares: telemetry, health endpoints, service
-// discovery, HTTP resilience, RFC 9457 problem details, error tracking (Sentry)
-// and product analytics (PostHog).
+// discovery, HTTP resilience, RFC 9457 problem details. A service adds the rest
+// it uses in its Program.cs: AddErrorTracking (Sentry), AddProductAnalytics
+// (PostHog), AddMessaging (ContentMax.ServiceDefaults.Messaging) and AddCache
+// (ContentMax.ServiceDefaults.Cache).
 public static class Extensions
 {
     public const string HealthEndpointPath = "/health";
@@ -39,9 +41,7 @@ public static class Extensions
         builder.AddApiKeyFile();
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
-        builder.AddErrorTracking();
         builder.AddContentMaxResilience();
-        builder.AddProductAnalytics();
         builder.AddSelfMonitoring();
         OwnerWatch.AddTo(builder.Services);
 
@@ -91,7 +91,6 @@ public static class Extensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter(MassTransit.Monitoring.InstrumentationOptions.MeterName)
                 .AddMeter(ContentMaxTelemetry.MeterName)
                 // Retries and timeouts of the resilience pipelines and handlers.
                 .AddMeter("Polly"))
@@ -103,7 +102,6 @@ public static class Extensions
                 .AddProcessor(new HighVolumeTracing.ErrorKeeper())
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(ContentMaxTelemetry.ActivitySourceName)
-                .AddSource(MassTransit.Logging.DiagnosticHeaders.DefaultListenerName)
                 .AddAspNetCoreInstrumentation(options =>
                 {
                     // Health probes would drown the real traffic.

@@ -11,7 +11,7 @@ namespace ContentMax.ServiceDefaults;
 // nobody to stop it. The AppHost passes its pid as CONTENTMAX_APPHOST_PID; a
 // service started any other way has none and is not watched.
 public sealed class OwnerWatch(
-    IHostApplicationLifetime lifetime, TimeProvider time, BackgroundLoops loops, ErrorReporter errors, ILogger<OwnerWatch> logger) : BackgroundService
+    IHostApplicationLifetime lifetime, TimeProvider time, BackgroundLoops loops, ILogger<OwnerWatch> logger, ErrorReporter? errors = null) : BackgroundService
 {
     public const string OwnerPidVariable = "CONTENTMAX_APPHOST_PID";
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Claims;
+using ContentMax.ServiceDefaults.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -10,7 +11,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace ContentMax.ServiceDefaults;
+namespace ContentMax.ServiceDefaults.ApiKeys;
 
 // API keys with roles. A request carries its key in X-Api-Key or
 // "Authorization: Bearer"; browser beacons, which cannot set headers, may put an

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace ContentMax.ServiceDefaults;
+namespace ContentMax.ServiceDefaults.ApiKeys;
 
 // Keys are kept and configured only as SHA-256 digests of their UTF-8 bytes,
 // written as 64 hex digits: what `scripts/hash-api-key.sh` and

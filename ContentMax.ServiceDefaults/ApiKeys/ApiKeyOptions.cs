@@ -1,4 +1,4 @@
-namespace ContentMax.ServiceDefaults;
+namespace ContentMax.ServiceDefaults.ApiKeys;
 
 // The API keys a service accepts, from configuration section ApiKeys:
 //

@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace ContentMax.ServiceDefaults;
+namespace ContentMax.ServiceDefaults.ApiKeys;
 
 // Checks the key settings at startup (ValidateOnStart) and on every reload. At
 // startup a failure stops the service; on a reload the options monitor keeps

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace ContentMax.ServiceDefaults;
+namespace ContentMax.ServiceDefaults.ApiKeys;
 
 // The keys in force, as SHA-256 hashes with their names and roles. A settings
 // reload (the keys file, or any reloadable source) swaps the whole set at once,

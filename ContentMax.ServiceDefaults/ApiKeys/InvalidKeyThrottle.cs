@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Configuration;
 
-namespace ContentMax.ServiceDefaults;
+namespace ContentMax.ServiceDefaults.ApiKeys;
 
 // Limits how many invalid API keys one client address may present per minute
 // (RateLimits:InvalidKeysPerMinute, 20): past it, its requests with an invalid

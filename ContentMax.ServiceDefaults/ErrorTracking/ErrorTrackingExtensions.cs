@@ -1,3 +1,4 @@
+using ContentMax.ServiceDefaults.ApiKeys;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using ContentMax.ServiceDefaults.ApiKeys;
 
 namespace ContentMax.ServiceDefaults.RateLimiting;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using ContentMax.ServiceDefaults.RateLimiting;
+using ContentMax.ServiceDefaults.ApiKeys;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
-namespace ContentMax.ServiceDefaults;
+namespace ContentMax.ServiceDefaults.RateLimiting;
 
 public static class RateLimitingExtensions
 {
@@ -19,7 +19,7 @@ public static class RateLimitingExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.TryAddSingleton<IRateLimitStore, RedisRateLimitStore>();
+        builder.Services.TryAddSingleton<IRateLimitStore, InstanceRateLimitStore>();
         builder.Services.TryAddSingleton<KeyRateLimiter>();
         return builder;
     }

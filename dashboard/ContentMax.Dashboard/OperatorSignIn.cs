@@ -2,7 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using ContentMax.Dashboard.Admin;
-using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ApiKeys;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;

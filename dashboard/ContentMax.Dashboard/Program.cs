@@ -2,11 +2,15 @@ using ContentMax.Dashboard;
 using ContentMax.Dashboard.Backend;
 using ContentMax.Dashboard.Components;
 using ContentMax.Dashboard.Explore;
+using ContentMax.ServiceDefaults.Analytics;
+using ContentMax.ServiceDefaults.ErrorTracking;
 using Radzen;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddErrorTracking();
+builder.AddProductAnalytics();
 builder.AddOperatorSignIn();
 builder.AddBackendClients();
 builder.AddBrowserMonitoring();

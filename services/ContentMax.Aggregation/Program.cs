@@ -2,18 +2,23 @@ using ContentMax.Aggregation;
 using ContentMax.Aggregation.Queries;
 using ContentMax.Alerting;
 using ContentMax.Alerting.Health;
-using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.Analytics;
+using ContentMax.ServiceDefaults.ApiKeys;
+using ContentMax.ServiceDefaults.Cache;
+using ContentMax.ServiceDefaults.ErrorTracking;
+using ContentMax.ServiceDefaults.Messaging;
+using ContentMax.ServiceDefaults.RateLimiting;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddErrorTracking();
+builder.AddProductAnalytics();
 builder.AddApiKeyAuthentication(ApiRoles.Read);
 // Storage and query statements repeat thousands of times and span dozens of
 // partitions: prepared, Postgres plans each once instead of on every call.
 builder.AddNpgsqlDataSource("metricsdb", configureDataSourceBuilder: data => data.ConnectionStringBuilder.MaxAutoPrepare = 64);
-// The cache is optional: Redis being down must not make aggregation unhealthy.
-builder.AddRedisClient("cache", settings => settings.DisableHealthChecks = true,
-    options => options.AbortOnConnectFail = false);
+builder.AddCache();
 builder.AddMessaging(bus =>
 {
     bus.AddConsumer<MetricsBatchReceivedConsumer>(typeof(MetricsBatchReceivedConsumerDefinition));

@@ -1,6 +1,7 @@
 using System.Reflection;
 using ContentMax.Contracts.Http;
 using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ApiKeys;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using ContentMax.Contracts;
-using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ApiKeys;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 

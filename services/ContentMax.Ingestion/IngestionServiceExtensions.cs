@@ -1,4 +1,5 @@
 using ContentMax.Contracts;
+using ContentMax.ServiceDefaults.Messaging;
 using MassTransit;
 using Microsoft.Extensions.Options;
 

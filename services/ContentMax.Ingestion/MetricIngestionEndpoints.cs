@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using ContentMax.Contracts;
-using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ApiKeys;
 using ContentMax.ServiceDefaults.RateLimiting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Metadata;

@@ -1,13 +1,19 @@
 using ContentMax.Ingestion;
-using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.Analytics;
+using ContentMax.ServiceDefaults.ApiKeys;
+using ContentMax.ServiceDefaults.Cache;
+using ContentMax.ServiceDefaults.ErrorTracking;
+using ContentMax.ServiceDefaults.Messaging;
+using ContentMax.ServiceDefaults.RateLimiting;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddErrorTracking();
+builder.AddProductAnalytics();
 builder.AddApiKeyAuthentication(ApiRoles.Ingest);
-// Redis shares the per-key rate limits between replicas. It is optional: while it
-// is down (or not yet up) each instance enforces the limits on its own.
-builder.AddRedisClient("cache", settings => settings.DisableHealthChecks = true, options => options.AbortOnConnectFail = false);
+// Redis shares the per-key rate limits between replicas.
+builder.AddCache();
 builder.AddMessaging(configureRabbit: (_, rabbit) => rabbit.BindMetricsStorageQueue(builder.Configuration));
 builder.AddMetricIngestion();
 

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ApiKeys;
 
 namespace ContentMax.IntegrationTests;
 

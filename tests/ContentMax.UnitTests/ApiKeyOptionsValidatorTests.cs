@@ -1,4 +1,4 @@
-using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ApiKeys;
 
 namespace ContentMax.UnitTests;
 

@@ -1,4 +1,4 @@
-using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ApiKeys;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

@@ -1,6 +1,6 @@
 using System.Net;
-using ContentMax.ServiceDefaults;
 using ContentMax.ServiceDefaults.Analytics;
+using ContentMax.ServiceDefaults.ApiKeys;
 using ContentMax.ServiceDefaults.ErrorTracking;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -11,7 +11,8 @@ using Microsoft.Extensions.Logging;
 
 namespace ContentMax.UnitTests;
 
-// A service built with AddServiceDefaults and no Sentry DSN or PostHog key:
+// A service built as the services are (AddServiceDefaults, AddErrorTracking,
+// AddProductAnalytics) with no Sentry DSN or PostHog key:
 // it serves normally, warns once per missing tool, and still has the admin
 // diagnostics endpoint when it authenticates with API keys.
 public class ErrorTrackingStartupTests
@@ -70,6 +71,8 @@ public class ErrorTrackingStartupTests
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(logs);
         builder.AddServiceDefaults();
+        builder.AddErrorTracking();
+        builder.AddProductAnalytics();
         if (withApiKeys)
         {
             builder.AddApiKeyAuthentication(ApiRoles.Read);

@@ -2,7 +2,7 @@ using System.Security.Claims;
 using ContentMax.Contracts.Http;
 using ContentMax.HealthProbe;
 using ContentMax.HealthProbe.Checks;
-using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ApiKeys;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 

@@ -1,5 +1,5 @@
 using ContentMax.Dashboard.Admin;
-using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ApiKeys;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 

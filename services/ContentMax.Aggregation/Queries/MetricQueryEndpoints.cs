@@ -3,6 +3,7 @@ using ContentMax.Contracts;
 using ContentMax.Contracts.Http;
 using ContentMax.ServiceDefaults;
 using System.ComponentModel;
+using ContentMax.ServiceDefaults.ApiKeys;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 

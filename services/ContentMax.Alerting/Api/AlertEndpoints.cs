@@ -1,5 +1,5 @@
 using System.Text.Json;
-using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ApiKeys;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 

@@ -1,4 +1,5 @@
 using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ApiKeys;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ContentMax.Alerting.Api;

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ApiKeys;
 using Npgsql;
 
 namespace ContentMax.Alerting.Storage;

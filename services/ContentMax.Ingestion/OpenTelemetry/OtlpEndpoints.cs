@@ -4,7 +4,7 @@ using ContentMax.Ingestion.OpenTelemetry;
 using ContentMax.Ingestion.OpenTelemetry.Proto.Collector.Metrics.V1;
 using ContentMax.Ingestion.OpenTelemetry.Proto.Rpc;
 using ContentMax.Ingestion.Protocols;
-using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ApiKeys;
 using ContentMax.ServiceDefaults.RateLimiting;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -2,7 +2,7 @@ using System.Globalization;
 using ContentMax.Ingestion.Prometheus;
 using ContentMax.Ingestion.Prometheus.Proto;
 using ContentMax.Ingestion.Protocols;
-using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ApiKeys;
 using ContentMax.ServiceDefaults.RateLimiting;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http.HttpResults;

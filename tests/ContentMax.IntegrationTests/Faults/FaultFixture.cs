@@ -1,6 +1,6 @@
 using System.Net.Http.Headers;
 using ContentMax.Contracts;
-using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ApiKeys;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 

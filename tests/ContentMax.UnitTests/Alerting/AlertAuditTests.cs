@@ -7,6 +7,7 @@ using ContentMax.Alerting.Rules;
 using ContentMax.Alerting.Slos;
 using ContentMax.Alerting.Storage;
 using ContentMax.ServiceDefaults;
+using ContentMax.ServiceDefaults.ApiKeys;
 
 namespace ContentMax.UnitTests.Alerting;
 

@@ -1,8 +1,11 @@
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
-namespace Microsoft.Extensions.Hosting;
+namespace ContentMax.ServiceDefaults.Messaging;
 
 // MassTransit over the AppHost's RabbitMQ ("messaging"). Publisher confirms stay
 // on, so an awaited Publish returns only once the broker has the message.
@@ -25,6 +28,12 @@ public static class MessagingExtensions
         var connectionString = builder.Configuration.GetConnectionString(ConnectionName)
             ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionName} is not set. Run the service through ContentMax.AppHost, or set ConnectionStrings__{ConnectionName}=amqp://user:password@host:port.");
         var quorum = UsesQuorumQueues(builder.Configuration);
+
+        // The bus's meter and spans join the service's telemetry, so a trace runs
+        // from the HTTP request through the broker into the consumer.
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics.AddMeter(MassTransit.Monitoring.InstrumentationOptions.MeterName))
+            .WithTracing(tracing => tracing.AddSource(MassTransit.Logging.DiagnosticHeaders.DefaultListenerName));
 
         builder.Services.AddMassTransit(bus =>
         {

@@ -1,9 +1,10 @@
+using ContentMax.ServiceDefaults.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
-namespace ContentMax.ServiceDefaults.RateLimiting;
+namespace ContentMax.ServiceDefaults.Cache;
 
 // Window counters in Redis ("cache"), one key per API key, limit kind and
 // window, expiring after two windows. One script call reserves a slice: it
