@@ -4,6 +4,9 @@ using System.Text;
 
 namespace ContentMax.Contracts;
 
+// Longer than our usual 300 lines: the encoder and the decoder of one format
+// side by side, so a change to either is made to both.
+//
 // ContentMax's compact binary form of a batch of points (MetricsBatchReceived.Packed).
 // Every string (names, tag keys and values, URLs) is written once in a table
 // and referred to by index, timestamps as deltas from the previous point, so a

@@ -5,6 +5,10 @@ using ContentMax.Contracts;
 
 namespace ContentMax.Ingestion;
 
+// Longer than our usual 300 lines: one forward pass of Utf8JsonReader cannot
+// be split across files without passing the reader's state by ref through
+// every helper; the field readers below are that pass's parts.
+//
 // Turns a request body (one metric object or an array of them) into validated
 // MetricPoints, or into every problem found, each named by index and field.
 // A batch is all-or-nothing: one bad item rejects the request.

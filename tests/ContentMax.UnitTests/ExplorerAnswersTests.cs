@@ -118,16 +118,16 @@ public class ExplorerAnswersTests
     public void Plan_UsesEachTierOnlyWhereItsRowsFitTheStep()
     {
         var to = new DateTime(2026, 11, 29, 13, 37, 20, DateTimeKind.Utc);
-        var week = ExplorerQueries.ExplorerPlan.For(to.AddDays(-7), to, null);
+        var week = ExplorerPlan.For(to.AddDays(-7), to, null);
         Assert.Equal(["metric_rollups_tagged_minute", "metric_rollups_tagged_hour", "metric_rollups_tagged_day", "metric_rollups_tagged_hour", "metric_rollups_tagged_minute"],
             week.Rollups.Select(r => r.Table));
         Assert.Equal([(to.AddDays(-7), new DateTime(2026, 11, 22, 13, 38, 0, DateTimeKind.Utc)), (new DateTime(2026, 11, 29, 13, 37, 0, DateTimeKind.Utc), to)], week.Raw);
 
-        var threeHours = ExplorerQueries.ExplorerPlan.For(to.AddDays(-7), to, TimeSpan.FromHours(3));
+        var threeHours = ExplorerPlan.For(to.AddDays(-7), to, TimeSpan.FromHours(3));
         Assert.DoesNotContain(threeHours.Rollups, r => r.Table == "metric_rollups_tagged_day");
-        var quarters = ExplorerQueries.ExplorerPlan.For(to.AddDays(-1), to, TimeSpan.FromMinutes(15));
+        var quarters = ExplorerPlan.For(to.AddDays(-1), to, TimeSpan.FromMinutes(15));
         Assert.Equal(["metric_rollups_tagged_minute"], quarters.Rollups.Select(r => r.Table));
-        var seconds = ExplorerQueries.ExplorerPlan.For(to.AddHours(-1), to, TimeSpan.FromSeconds(30));
+        var seconds = ExplorerPlan.For(to.AddHours(-1), to, TimeSpan.FromSeconds(30));
         Assert.Empty(seconds.Rollups);
         Assert.Equal([(to.AddHours(-1), to)], seconds.Raw);
     }

@@ -118,58 +118,6 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
         return keys;
     }
 
-    // Which spans come from which tier.
-    public sealed record ExplorerPlan(List<(DateTime From, DateTime To)> Raw, List<(string Table, DateTime From, DateTime To)> Rollups)
-    {
-        public static ExplorerPlan RawOnly(DateTime from, DateTime to) => new([(from, to)], []);
-
-        // The spans of [from, to) per tier when the tagged rollups may be used:
-        // days only if a chart step is whole days, hours only if it is whole
-        // hours, minutes only if it is whole minutes (a rollup row must fall
-        // into one step).
-        public static ExplorerPlan For(DateTime from, DateTime to, TimeSpan? step)
-        {
-            var daysFit = step is null || step.Value.Ticks % TimeSpan.TicksPerDay == 0;
-            var hoursFit = step is null || step.Value.Ticks % TimeSpan.TicksPerHour == 0;
-            var minutesFit = step is null || step.Value.Ticks % TimeSpan.TicksPerMinute == 0;
-            if (!minutesFit) return RawOnly(from, to);
-            var s = RollupSpans.For(from, to);
-            var raw = new List<(DateTime, DateTime)>();
-            var rollups = new List<(string, DateTime, DateTime)>();
-            void AddRaw(DateTime f, DateTime t) { if (f < t) raw.Add((f, t)); }
-            void AddRollup(string table, DateTime f, DateTime t) { if (f < t) rollups.Add((table, f, t)); }
-
-            AddRaw(from, s.MinutesFrom);
-            AddRaw(s.MinutesTo, to);
-            if (hoursFit)
-            {
-                AddRollup(TaggedMinuteTable, s.MinutesFrom, s.HoursFrom);
-                if (daysFit)
-                {
-                    AddRollup(TaggedHourTable, s.HoursFrom, s.DaysFrom);
-                    AddRollup(TaggedDayTable, s.DaysFrom, s.DaysTo);
-                    AddRollup(TaggedHourTable, s.DaysTo, s.HoursTo);
-                }
-                else
-                {
-                    AddRollup(TaggedHourTable, s.HoursFrom, s.HoursTo);
-                }
-
-                AddRollup(TaggedMinuteTable, s.HoursTo, s.MinutesTo);
-            }
-            else
-            {
-                AddRollup(TaggedMinuteTable, s.MinutesFrom, s.MinutesTo);
-            }
-
-            if (s.MinutesFrom == to) raw = [(from, to)];
-            return new ExplorerPlan(raw, rollups);
-        }
-    }
-
-    public const string TaggedMinuteTable = "metric_rollups_tagged_minute";
-    public const string TaggedHourTable = "metric_rollups_tagged_hour";
-    public const string TaggedDayTable = "metric_rollups_tagged_day";
 
     private async Task<ExplorerPlan> PlanAsync(DateTime from, DateTime to, string metric, ExplorerQuery query, TimeSpan? step, CancellationToken cancellationToken)
     {
@@ -197,9 +145,9 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
         {
             var (pf, pt) = (sql.Add(f, NpgsqlDbType.TimestampTz), sql.Add(t, NpgsqlDbType.TimestampTz));
             // Days are counted from their hours (a day row may be stale).
-            var (untaggedTable, taggedTable) = table == TaggedMinuteTable
-                ? ("metric_rollups_minute", TaggedMinuteTable)
-                : ("metric_rollups_hour", TaggedHourTable);
+            var (untaggedTable, taggedTable) = table == ExplorerPlan.TaggedMinuteTable
+                ? ("metric_rollups_minute", ExplorerPlan.TaggedMinuteTable)
+                : ("metric_rollups_hour", ExplorerPlan.TaggedHourTable);
             untagged.Add($"(SELECT coalesce(sum(count), 0) FROM {untaggedTable} WHERE name = {name} AND bucket >= {pf} AND bucket < {pt})");
             tagged.Add($"(SELECT coalesce(sum(count), 0) FROM {taggedTable} WHERE name = {name} AND bucket >= {pf} AND bucket < {pt})");
         }
@@ -239,7 +187,7 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
 
         // Day rows count only while they still hold all of their hours (as
         // metric_rollups_day); the hours of any other day are read instead.
-        var days = plan.Rollups.FirstOrDefault(r => r.Table == TaggedDayTable);
+        var days = plan.Rollups.FirstOrDefault(r => r.Table == ExplorerPlan.TaggedDayTable);
         var dayCtes = "";
         if (days.Table is not null)
         {
@@ -247,10 +195,10 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
             dayCtes = $"""
                 , day_hours AS (
                     SELECT date_trunc('day', bucket, 'UTC') AS day, dims, sum(count) AS count
-                    FROM {TaggedHourTable} WHERE name = {name} AND bucket >= {df} AND bucket < {dt}
+                    FROM {ExplorerPlan.TaggedHourTable} WHERE name = {name} AND bucket >= {df} AND bucket < {dt}
                     GROUP BY 1, 2
                 ), valid_days AS MATERIALIZED (
-                    SELECT d.* FROM {TaggedDayTable} d
+                    SELECT d.* FROM {ExplorerPlan.TaggedDayTable} d
                     JOIN day_hours h ON h.day = d.bucket AND h.dims = d.dims AND h.count = d.count
                     WHERE d.name = {name} AND d.bucket >= {df} AND d.bucket < {dt}
                 )
@@ -291,14 +239,14 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
         {
             var columns = $"{GroupSql(sql, "dims", query.GroupBy)}, {Start("bucket")}, count, sum, min, max, (sketch).keys, (sketch).counts, NULL::float8[], dist_count";
             var filter = FilterSql(sql, "dims", query.Filters);
-            if (table == TaggedDayTable)
+            if (table == ExplorerPlan.TaggedDayTable)
             {
                 text += $"""
 
                     UNION ALL
                     SELECT {columns} FROM valid_days WHERE {filter}
                     UNION ALL
-                    SELECT {columns} FROM {TaggedHourTable} h
+                    SELECT {columns} FROM {ExplorerPlan.TaggedHourTable} h
                     WHERE name = {name} AND bucket >= {sql.Add(from, NpgsqlDbType.TimestampTz)} AND bucket < {sql.Add(to, NpgsqlDbType.TimestampTz)} AND {filter}
                       AND NOT EXISTS (SELECT 1 FROM valid_days v WHERE v.bucket = date_trunc('day', h.bucket, 'UTC') AND v.dims = h.dims)
                     """;
@@ -347,16 +295,4 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
         spans.Count == 0
             ? "FALSE"
             : "(" + string.Join(" OR ", spans.Select(s => $"({column} >= {sql.Add(s.From, NpgsqlDbType.TimestampTz)} AND {column} < {sql.Add(s.To, NpgsqlDbType.TimestampTz)})")) + ")";
-}
-
-// Numbered parameters for SQL built from parts; every value goes in as a parameter.
-public sealed class SqlBuilder
-{
-    public List<NpgsqlParameter> Parameters { get; } = [];
-
-    public string Add(object value, NpgsqlDbType type)
-    {
-        Parameters.Add(new NpgsqlParameter { Value = value, NpgsqlDbType = type });
-        return "$" + Parameters.Count;
-    }
 }

@@ -14,6 +14,10 @@ namespace ContentMax.Aggregation.Storage;
 // services publish) or only those flagged RequireUniqueId.
 public sealed record StorageMessage(Guid MessageId, IReadOnlyList<MetricPoint> Points, bool DeduplicateIds);
 
+// Longer than our usual 300 lines: the steps below share one transaction and
+// one connection, and reading them in order is how their exactly-once
+// guarantees are checked; split, each step would hide what the others rely on.
+//
 // Writes the messages of one group commit in ONE transaction:
 //
 //   1. their ids go into stored_messages; a message whose id is already there

@@ -1,0 +1,56 @@
+using ContentMax.Aggregation.Rollups;
+
+namespace ContentMax.Aggregation.Queries;
+
+// Which spans come from which tier.
+public sealed record ExplorerPlan(List<(DateTime From, DateTime To)> Raw, List<(string Table, DateTime From, DateTime To)> Rollups)
+{
+    public static ExplorerPlan RawOnly(DateTime from, DateTime to) => new([(from, to)], []);
+
+    // The spans of [from, to) per tier when the tagged rollups may be used:
+    // days only if a chart step is whole days, hours only if it is whole
+    // hours, minutes only if it is whole minutes (a rollup row must fall
+    // into one step).
+    public static ExplorerPlan For(DateTime from, DateTime to, TimeSpan? step)
+    {
+        var daysFit = step is null || step.Value.Ticks % TimeSpan.TicksPerDay == 0;
+        var hoursFit = step is null || step.Value.Ticks % TimeSpan.TicksPerHour == 0;
+        var minutesFit = step is null || step.Value.Ticks % TimeSpan.TicksPerMinute == 0;
+        if (!minutesFit) return RawOnly(from, to);
+        var s = RollupSpans.For(from, to);
+        var raw = new List<(DateTime, DateTime)>();
+        var rollups = new List<(string, DateTime, DateTime)>();
+        void AddRaw(DateTime f, DateTime t) { if (f < t) raw.Add((f, t)); }
+        void AddRollup(string table, DateTime f, DateTime t) { if (f < t) rollups.Add((table, f, t)); }
+
+        AddRaw(from, s.MinutesFrom);
+        AddRaw(s.MinutesTo, to);
+        if (hoursFit)
+        {
+            AddRollup(TaggedMinuteTable, s.MinutesFrom, s.HoursFrom);
+            if (daysFit)
+            {
+                AddRollup(TaggedHourTable, s.HoursFrom, s.DaysFrom);
+                AddRollup(TaggedDayTable, s.DaysFrom, s.DaysTo);
+                AddRollup(TaggedHourTable, s.DaysTo, s.HoursTo);
+            }
+            else
+            {
+                AddRollup(TaggedHourTable, s.HoursFrom, s.HoursTo);
+            }
+
+            AddRollup(TaggedMinuteTable, s.HoursTo, s.MinutesTo);
+        }
+        else
+        {
+            AddRollup(TaggedMinuteTable, s.MinutesFrom, s.MinutesTo);
+        }
+
+        if (s.MinutesFrom == to) raw = [(from, to)];
+        return new ExplorerPlan(raw, rollups);
+    }
+
+    public const string TaggedMinuteTable = "metric_rollups_tagged_minute";
+    public const string TaggedHourTable = "metric_rollups_tagged_hour";
+    public const string TaggedDayTable = "metric_rollups_tagged_day";
+}
