@@ -173,27 +173,35 @@ public sealed class OtlpMetricsMapper
         Add(metric, point.Attributes, point.StartTimeUnixNano, point.TimeUnixNano, value, distribution: null, cumulative);
     }
 
-    private void MapHistogram(string metric, HistogramDataPoint point, bool cumulative)
+    // What both histogram kinds are checked for first.
+    private bool HasObservations(string metric, uint flags, ulong count, bool hasSum)
     {
-        if ((point.Flags & NoRecordedValue) != 0)
+        if ((flags & NoRecordedValue) != 0)
         {
             _report.Skip("no_recorded_value");
-            return;
+            return false;
         }
 
-        if (point.Count == 0)
+        if (count == 0)
         {
             // Nothing observed: nothing to store, whichever the temporality (a
             // cumulative series' first observations count whole later, as its start time is known).
             _report.Skip("empty");
-            return;
+            return false;
         }
 
-        if (!point.HasSum)
+        if (!hasSum)
         {
             Reject("missing_sum", metric, "the histogram has no sum (a histogram of negative values must still send it)");
-            return;
+            return false;
         }
+
+        return true;
+    }
+
+    private void MapHistogram(string metric, HistogramDataPoint point, bool cumulative)
+    {
+        if (!HasObservations(metric, point.Flags, point.Count, point.HasSum)) return;
 
         double[] bounds = [];
         long[] counts = [];
@@ -242,23 +250,7 @@ public sealed class OtlpMetricsMapper
 
     private void MapExponentialHistogram(string metric, ExponentialHistogramDataPoint point, bool cumulative)
     {
-        if ((point.Flags & NoRecordedValue) != 0)
-        {
-            _report.Skip("no_recorded_value");
-            return;
-        }
-
-        if (point.Count == 0)
-        {
-            _report.Skip("empty");
-            return;
-        }
-
-        if (!point.HasSum)
-        {
-            Reject("missing_sum", metric, "the histogram has no sum (a histogram of negative values must still send it)");
-            return;
-        }
+        if (!HasObservations(metric, point.Flags, point.Count, point.HasSum)) return;
 
         IReadOnlyList<ulong> positive = point.Positive?.BucketCounts ?? (IReadOnlyList<ulong>)[];
         IReadOnlyList<ulong> negative = point.Negative?.BucketCounts ?? (IReadOnlyList<ulong>)[];
