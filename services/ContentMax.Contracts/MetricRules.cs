@@ -193,6 +193,17 @@ public static class MetricRules
         if (total != d.Count) yield return ("buckets.counts", "must add up to count");
     }
 
+    // A batch's size, wherever it arrives: why it is refused, or null. The
+    // field is the caller's to name: the HTTP API's body, a message's metrics.
+    public static string? CheckCount(int count) => count switch
+    {
+        0 => "must contain at least one metric",
+        > MaxBatchSize => $"must contain at most {MaxBatchSize} metrics, not {count}",
+        _ => null,
+    };
+
+    public const string RepeatedId = "is repeated within the batch";
+
     // Every problem with a batch, as (index, field, reason). Empty when valid.
     // Valid points are checked without allocating (IsValid); only an invalid
     // one is walked again to name every problem. Storage checks every point
@@ -200,22 +211,16 @@ public static class MetricRules
     public static List<MetricError> Check(IReadOnlyList<MetricPoint>? points, DateTimeOffset now)
     {
         var errors = new List<MetricError>();
-        if (points is null || points.Count == 0)
+        if (CheckCount(points?.Count ?? 0) is { } countError)
         {
-            errors.Add(new MetricError(null, "metrics", "must contain at least one metric"));
-            return errors;
-        }
-
-        if (points.Count > MaxBatchSize)
-        {
-            errors.Add(new MetricError(null, "metrics", $"must contain at most {MaxBatchSize} metrics"));
+            errors.Add(new MetricError(null, "metrics", countError));
             return errors;
         }
 
         var window = new TimeWindow(now);
         var seen = SeenIds ??= new HashSet<Guid>(MaxBatchSize);
         seen.Clear();
-        for (var i = 0; i < points.Count; i++)
+        for (var i = 0; i < points!.Count; i++)
         {
             var point = points[i];
             if (point is null)
@@ -234,7 +239,7 @@ public static class MetricRules
 
             if (!seen.Add(point.Id))
             {
-                errors.Add(new MetricError(i, "id", "is repeated within the batch"));
+                errors.Add(new MetricError(i, "id", RepeatedId));
             }
         }
 

@@ -106,14 +106,9 @@ public static class MetricRequestParser
         }
 
         EnsureEnd(ref reader);
-        if (count == 0)
+        if (MetricRules.CheckCount(count) is { } countError)
         {
-            return MetricParseResult.Invalid(new MetricError(null, "body", "must contain at least one metric"), isArray: true);
-        }
-
-        if (count > MetricRules.MaxBatchSize)
-        {
-            return MetricParseResult.Invalid(new MetricError(null, "body", $"must contain at most {MetricRules.MaxBatchSize} metrics, not {count}"), isArray: true);
+            return MetricParseResult.Invalid(new MetricError(null, "body", countError), isArray: true);
         }
 
         return context.Errors is { Count: > 0 } errors ? new MetricParseResult([], errors, IsArray: true) : new MetricParseResult([.. points], [], IsArray: true);
@@ -227,7 +222,7 @@ public static class MetricRequestParser
 
         if ((context.Errors?.Count ?? 0) == errorsBefore && id is not null && !context.SeenIds.Add(id.Value))
         {
-            context.Error("id", "is repeated within the batch");
+            context.Error("id", MetricRules.RepeatedId);
         }
 
         return (context.Errors?.Count ?? 0) == errorsBefore ? point : null;

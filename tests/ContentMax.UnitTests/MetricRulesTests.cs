@@ -106,7 +106,7 @@ public class MetricRulesTests
     public void CheckBatch_RejectsEmptyOversizedAndRepeatedIds()
     {
         Assert.Equal("metrics: must contain at least one metric", Assert.Single(MetricRules.Check([], Now)).ToString());
-        Assert.Equal("metrics: must contain at most 1000 metrics",
+        Assert.Equal("metrics: must contain at most 1000 metrics, not 1001",
             Assert.Single(MetricRules.Check(Enumerable.Range(0, 1001).Select(_ => Valid()).ToArray(), Now)).ToString());
 
         var twin = Valid();
