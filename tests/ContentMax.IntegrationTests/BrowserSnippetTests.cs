@@ -213,8 +213,24 @@ public class BrowserSnippetTests(AppHostFixture fixture) : DashboardBrowserTest(
         Assert.Equal(_ingestion + "/sdk/contentmax.js", await tag.GetAttributeAsync("src"));
         Assert.Equal("off", await tag.GetAttributeAsync("data-errors"));
         await Page.WaitForFunctionAsync("() => window.contentmax && window.contentmax.loaded === true");
+        Assert.True(await Page.EvaluateAsync<bool>("() => contentmax.sampled"));
+        // Chromium records an LCP entry only once the frame that painted the
+        // largest content is on screen; on a loaded machine that can be after
+        // the cards are in the DOM. A user who leaves sooner has no LCP to report.
+        await Page.WaitForFunctionAsync("""
+            () => {
+              if (window.lcpEntries === undefined) {
+                window.lcpEntries = 0;
+                new PerformanceObserver((list) => { window.lcpEntries += list.getEntries().length; })
+                  .observe({ type: 'largest-contentful-paint', buffered: true });
+              }
+              return window.lcpEntries > 0;
+            }
+            """);
 
-        // Moving away hides the overview: its vitals leave then.
+        // Moving away to another site hides the overview: its vitals leave then,
+        // from the snippet's pagehide listener, before the page's other scripts
+        // (Sentry's replay, PostHog) do their unload work.
         await Page.GotoAsync(SiteOrigin + "/away");
 
         var overview = await Eventually.UntilAsync(

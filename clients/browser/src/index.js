@@ -141,8 +141,9 @@ function start() {
     });
   }
 
+  let vitals = null;
   if (sampled) {
-    installVitals((name, value, tags) => {
+    vitals = installVitals((name, value, tags) => {
       try {
         record(name, value, tags, loaded);
       } catch {
@@ -157,8 +158,18 @@ function start() {
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'hidden') api.flush();
   });
-  // Browsers that skip visibilitychange on unload still fire pagehide.
-  window.addEventListener('pagehide', () => api.flush());
+  // On unload Chromium fires pagehide before visibilitychange, and when the
+  // page goes to another site it may end the page while other scripts' pagehide
+  // handlers still run. A capturing listener on window runs before their
+  // listeners there, so LCP (see vitals.js) and the queue leave first.
+  window.addEventListener('pagehide', () => {
+    try {
+      vitals?.pageHidden();
+    } catch {
+      // Never into the page.
+    }
+    api.flush();
+  }, { capture: true });
 }
 
 try {
