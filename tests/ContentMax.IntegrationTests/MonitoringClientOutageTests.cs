@@ -55,16 +55,9 @@ public class MonitoringClientOutageTests(AppHostFixture fixture, ITestOutputHelp
         await Task.Delay(TimeSpan.FromSeconds(2));
         var sentBefore = counters.Sent;
         var outage = Stopwatch.StartNew();
-        Assert.True(fixture.App.ResourceNotifications.TryGetCurrentState("ingestion", out var running));
-        var pid = ResourceInstances.ProcessId(running);
-        var stopped = await fixture.App.ResourceCommands.ExecuteCommandAsync("ingestion", KnownResourceCommands.StopCommand);
         try
         {
-            Assert.True(stopped.Success, $"Stopping ingestion failed: {stopped.Message}");
-            // The orchestrator names a stopped process Exited or Finished, and now
-            // and then Unknown; what counts is that the process is gone.
-            await Eventually.UntilAsync(() => Task.FromResult(Directory.Exists($"/proc/{pid}")), alive => !alive, TimeSpan.FromMinutes(1),
-                _ => $"ingestion (pid {pid}) still runs a minute after it was stopped");
+            output.WriteLine(await fixture.App.StopAsync("ingestion", TimeSpan.FromMinutes(1)));
             // Down for a while: the client must notice and keep its points.
             await Eventually.UntilAsync(() => counters.Retried, r => r >= 3, TimeSpan.FromSeconds(60), r => $"only {r} retries while ingestion was down");
             await Task.Delay(TimeSpan.FromSeconds(3));
@@ -72,9 +65,7 @@ public class MonitoringClientOutageTests(AppHostFixture fixture, ITestOutputHelp
         }
         finally
         {
-            await fixture.App.ResourceCommands.ExecuteCommandAsync("ingestion", KnownResourceCommands.StartCommand);
-            using var healthy = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("ingestion", healthy.Token);
+            await fixture.App.StartAsync("ingestion", TimeSpan.FromMinutes(2));
         }
 
         output.WriteLine($"ingestion was down for {outage.Elapsed.TotalSeconds:0.0} s; {counters.Retried} retries, {counters.Sent - sentBefore} points sent since it stopped");

@@ -84,7 +84,7 @@ function start() {
     },
   };
 
-  function record(name, value, tags, where) {
+  function record(name, value, tags, where, options) {
     const given = cleanTags(tags);
     if (!isValidName(name) || typeof value !== 'number' || !Number.isFinite(value) || given === null) {
       return false;
@@ -97,7 +97,7 @@ function start() {
       return false;
     }
 
-    queue.add(point(name, value, merged, pageInfo(where, navigator)));
+    queue.add(point(name, value, merged, pageInfo(where, navigator)), options);
     return true;
   }
 
@@ -141,11 +141,15 @@ function start() {
     });
   }
 
+  // A vital is final when web-vitals reports it (LCP at the first input), so it
+  // leaves within a second instead of waiting for the page to be hidden: an
+  // unload beacon is the last chance, and on a navigation to another site a
+  // busy page can be ended before it leaves.
   let vitals = null;
   if (sampled) {
     vitals = installVitals((name, value, tags) => {
       try {
-        record(name, value, tags, loaded);
+        record(name, value, tags, loaded, { soon: true });
       } catch {
         // Never into the page.
       }

@@ -3,6 +3,8 @@
 //
 // - A batch leaves a few seconds after the first point was queued, at once when
 //   the queue reaches flushAt points, and whenever the page is hidden (index.js).
+// - A point added with { soon: true } (a final web vital) makes the batch leave
+//   within `soon` ms instead, so it does not wait for the page to be hidden.
 // - Each request stays under maxBytes (sendBeacon's quota is 64 KB in flight per
 //   page) and ingestion's 1000 points.
 // - The queue is bounded: past maxQueue points the oldest are dropped and
@@ -16,20 +18,24 @@ export function createQueue({
   maxQueue = 1000,
   flushAt = 100,
   interval = 5000,
+  soon = 1000,
   maxBytes = MAX_BATCH_BYTES,
   maxPoints = MAX_BATCH_POINTS,
   timers = globalThis,
 }) {
   let items = [];
   let timer = 0;
+  let timerDelay = 0;
   const stats = { dropped: 0, sent: 0, failed: 0 };
 
-  function add(point) {
+  function add(point, { soon: hurry = false } = {}) {
     const json = JSON.stringify(point);
     items.push({ json, bytes: utf8Length(json), tries: 0 });
     trim();
     if (items.length >= flushAt) {
       schedule(0);
+    } else if (hurry && (!timer || timerDelay > soon)) {
+      schedule(soon);
     } else if (!timer) {
       schedule(interval);
     }
@@ -81,6 +87,7 @@ export function createQueue({
 
   function schedule(delay) {
     if (timer) timers.clearTimeout(timer);
+    timerDelay = delay;
     timer = timers.setTimeout(() => {
       timer = 0;
       flush();

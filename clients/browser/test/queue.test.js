@@ -54,6 +54,25 @@ test('a queued point leaves after the interval, a full batch at once', () => {
   assert.equal(queue.length, 0);
 });
 
+test('a point added soon brings the batch forward, and never pushes it back', () => {
+  const timers = manualTimers();
+  const sent = [];
+  const queue = createQueue({ send: (b) => sent.push(...JSON.parse(b)), interval: 5000, soon: 1000, timers });
+  queue.add({ metric: 'custom', value: 1 });
+  assert.deepEqual(timers.delays(), [5000]);
+  queue.add({ metric: 'FCP', value: 2 }, { soon: true });
+  assert.deepEqual(timers.delays(), [1000]);
+  queue.add({ metric: 'TTFB', value: 3 }, { soon: true });
+  queue.add({ metric: 'custom', value: 4 });
+  assert.deepEqual(timers.delays(), [1000]);
+  timers.runAll();
+  assert.deepEqual(sent.map((p) => p.value), [1, 2, 3, 4]);
+
+  // Alone in the queue, it leaves after `soon` too.
+  queue.add({ metric: 'LCP', value: 5 }, { soon: true });
+  assert.deepEqual(timers.delays(), [1000]);
+});
+
 test('a full queue drops its oldest points and counts them', () => {
   const sent = [];
   const queue = createQueue({ send: (b) => sent.push(...JSON.parse(b)), maxQueue: 5, flushAt: 100, timers: manualTimers() });

@@ -80,11 +80,27 @@ public static class ResourceInstances
         await app.WaitForInstancesAsync(resource, count, IsHealthy, timeout);
     }
 
-    public static async Task StopAsync(this DistributedApplication app, string resource, TimeSpan timeout)
+    // Stops the resource and waits until it is stopped: Exited or Finished, or
+    // its process gone. Now and then the orchestrator names a stopped process
+    // Unknown and reports the stop command failed although the process has ended
+    // (it checks its own state a fixed number of times); the process is the truth.
+    public static async Task<string> StopAsync(this DistributedApplication app, string resource, TimeSpan timeout)
     {
+        var pid = app.ResourceNotifications.TryGetCurrentState(resource, out var running)
+            && running.Snapshot.Properties.Any(p => p.Name == "executable.pid" && p.Value is not null)
+            ? ProcessId(running)
+            : (int?)null;
+        var clock = Stopwatch.StartNew();
         var result = await app.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand);
-        Assert.True(result.Success, $"stopping {resource} failed: {result.Message}");
-        await app.WaitForInstancesAsync(resource, 1, HasExited, timeout);
+        var commandTook = clock.Elapsed;
+        await Eventually.UntilAsync(
+            () => Task.FromResult((app.ResourceNotifications.TryGetCurrentState(resource, out var now) && HasExited(now))
+                || (pid is { } id && !Directory.Exists($"/proc/{id}"))),
+            stopped => stopped, timeout,
+            _ => $"{resource} (pid {pid}) has not stopped within {timeout}; the stop command said: {(result.Success ? "done" : result.Message)}");
+        app.ResourceNotifications.TryGetCurrentState(resource, out var after);
+        return $"{resource} (pid {pid}) stopped in {clock.Elapsed.TotalSeconds:0.0} s; the stop command took {commandTook.TotalSeconds:0.0} s and said " +
+            $"{(result.Success ? "done" : result.Message)}; the orchestrator's state: {after?.Snapshot.State?.Text}";
     }
 
     public static async Task StartAsync(this DistributedApplication app, string resource, TimeSpan timeout)
