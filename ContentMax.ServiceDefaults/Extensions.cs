@@ -70,6 +70,9 @@ public static class Extensions
         return builder;
     }
 
+    // The names under which the OTLP exporters take their HttpClient from IHttpClientFactory.
+    private static readonly string[] OtlpExporterClients = ["OtlpTraceExporter", "OtlpMetricExporter", "OtlpLogExporter"];
+
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         // Npgsql logs every command (with its SQL) at Information, and MassTransit
@@ -116,6 +119,15 @@ public static class Extensions
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
+            // The exporters retry on their own, and they send the last logs and
+            // spans while the container disposes its services, after the
+            // resilience pipelines are gone. Through the standard handler those
+            // exports failed and were retried until their deadline: every service
+            // took 5 s to stop and its shutdown logs were lost.
+            foreach (var exporter in OtlpExporterClients)
+            {
+                builder.Services.AddHttpClient(exporter).WithoutStandardResilience();
+            }
         }
 
         return builder;

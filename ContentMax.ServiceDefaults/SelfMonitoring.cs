@@ -2,6 +2,7 @@ using ContentMax.Monitoring.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using OpenTelemetry.Metrics;
 
 namespace ContentMax.ServiceDefaults;
 
@@ -22,6 +23,9 @@ public static class SelfMonitoring
         if (!string.IsNullOrWhiteSpace(builder.Configuration[$"{ContentMaxMonitoringOptions.SectionName}:Endpoint"]))
         {
             builder.AddContentMaxMonitoring();
+            // The client's own counters (points sent, dropped by reason, retried)
+            // join the service's telemetry, so a failing delivery shows there too.
+            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(ClientMetrics.MeterName));
         }
 
         return builder;

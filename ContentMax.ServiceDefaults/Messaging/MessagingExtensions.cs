@@ -37,6 +37,10 @@ public static class MessagingExtensions
 
         builder.Services.AddMassTransit(bus =>
         {
+            // MassTransit reports the bus's configuration to its vendor unless told
+            // not to; a self-hosted monitoring backend sends nothing it was not
+            // configured to send (and the attempt held every stop for seconds).
+            bus.DisableUsageTelemetry();
             bus.SetKebabCaseEndpointNameFormatter();
             if (quorum)
             {
