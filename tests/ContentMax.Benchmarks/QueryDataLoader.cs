@@ -73,16 +73,19 @@ public sealed class QueryDataLoader(BenchmarkSystem system, BenchmarkReport repo
             await move.ExecuteNonQueryAsync();
         }
 
-        // The day rollups of the days that have ended, as the compactor's next
-        // pass would build them; the tagged rollups hold every loaded point,
+        // The day rollups of the days that have ended and the tagged quarter
+        // rollups of the quarters that have, as the compactor's passes would
+        // build them; the tagged rollups hold every loaded point,
         // as they would had storage written them from the start.
         foreach (var sql in new[]
                  {
                      "DROP TABLE bench_load", "SELECT build_day_rollups('-infinity', date_trunc('day', now(), 'UTC'))",
                      "SELECT build_tagged_day_rollups('-infinity', date_trunc('day', now(), 'UTC'))",
+                     "SELECT build_tagged_quarter_rollups('-infinity', date_bin('15 minutes', now() - interval '2 minutes', timestamptz 'epoch'))",
                      $"INSERT INTO rollup_tag_keys (keys, since) VALUES ('{{{string.Join(",", RollupTagKeys)}}}', '-infinity') ON CONFLICT (keys) DO UPDATE SET since = '-infinity'",
                      "VACUUM ANALYZE metrics", "VACUUM ANALYZE metric_rollups_minute", "VACUUM ANALYZE metric_rollups_hour", "VACUUM ANALYZE metric_rollups_day",
                      "VACUUM ANALYZE metric_rollups_tagged_minute", "VACUUM ANALYZE metric_rollups_tagged_hour", "VACUUM ANALYZE metric_rollups_tagged_day",
+                     "VACUUM ANALYZE metric_rollups_tagged_quarter",
                  })
         {
             await using var cleanup = data.CreateCommand(sql);

@@ -335,4 +335,64 @@ public class ExplorerTests(AppHostFixture fixture)
         var rawAgain = await GetAsync($"/api/metrics/breakdown?metric={name}&period=7d&groupBy=route&agg=p95&filter=env!=none");
         Assert.Equal(["/small"], rawAgain["values"]!.AsObject().Select(kv => kv.Key));
     }
+
+    // A 24h chart has 15-minute steps. Its whole quarters come from the tagged
+    // quarter rows the compactor builds from closed minutes, and the answer
+    // equals the one from raw rows. A quarter whose minutes changed since it was
+    // built is read from its minutes until the compactor rebuilds it.
+    [Fact]
+    public async Task TaggedQuarterRollups_AnswerA24hChart_AsRawRowsDo_AndAStaleQuarterIsReadFromItsMinutes()
+    {
+        var name = MetricsApi.UniqueName("exq");
+        var random = new Random(17);
+        var now = DateTimeOffset.UtcNow;
+        // Two hours of points, all in quarters that have ended.
+        var points = Enumerable.Range(0, 3000).Select(i => new Posted(
+            i % 2 == 0 ? "/q1" : "/q2",
+            i % 4 == 0 ? "500" : "200",
+            Math.Round(Math.Exp(3 + 2 * random.NextDouble()), 3),
+            (now - TimeSpan.FromMinutes(40) - TimeSpan.FromSeconds(random.Next(0, 2 * 3600))).ToUnixTimeMilliseconds()))
+            .ToList();
+        await PostAsync(name, points);
+
+        await using var db = Npgsql.NpgsqlDataSource.Create(await fixture.ConnectionStringAsync("metricsdb"));
+        async Task<long> QuarterCountAsync()
+        {
+            await using var command = db.CreateCommand("SELECT coalesce(sum(count), 0)::bigint FROM metric_rollups_tagged_quarter WHERE name = $1");
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = name });
+            return (long)(await command.ExecuteScalarAsync())!;
+        }
+
+        async Task ChangeQuartersAsync(string set)
+        {
+            await using var command = db.CreateCommand($"UPDATE metric_rollups_tagged_quarter SET {set} WHERE name = $1");
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = name });
+            Assert.True(await command.ExecuteNonQueryAsync() > 0);
+        }
+
+        await Eventually.UntilAsync(QuarterCountAsync, n => n == points.Count, TimeSpan.FromSeconds(60),
+            n => $"tagged quarter rollups held {n} of {points.Count} points", TimeSpan.FromMilliseconds(500));
+
+        const string Chart = "period=24h&step=15m&groupBy=route&groupBy=status&agg=count";
+        async Task<string> ChartAsync() => (await GetAsync($"/api/metrics/series?metric={name}&{Chart}"))["series"]!.ToJsonString();
+        // env is no rollup key: this one reads raw rows.
+        var raw = (await GetAsync($"/api/metrics/series?metric={name}&{Chart}&filter=env:test"))["series"]!.ToJsonString();
+        Assert.Equal(raw, await ChartAsync());
+        var p95 = await GetAsync($"/api/metrics/series?metric={name}&period=24h&step=15m&groupBy=route&agg=p95");
+        var p95Raw = await GetAsync($"/api/metrics/series?metric={name}&period=24h&step=15m&groupBy=route&agg=p95&filter=env:test");
+        Assert.Equal(points.Count, p95["series"]!.AsArray().Sum(s => s!["points"]!.AsArray().Sum(p => p!["count"]!.GetValue<long>())));
+        Assert.Equal(p95Raw["series"]!.AsArray().Count, p95["series"]!.AsArray().Count);
+
+        // The chart reads the quarter rows: a wrong count in them shows.
+        await ChangeQuartersAsync("count = count + 1000");
+        Assert.NotEqual(raw, await ChartAsync());
+        // Rows whose minutes have changed since they were built (as after a late
+        // point) are not read: the quarters' minutes answer, exactly.
+        await ChangeQuartersAsync("source_count = source_count + 1");
+        Assert.Equal(raw, await ChartAsync());
+        // The compactor rebuilds them.
+        await Eventually.UntilAsync(QuarterCountAsync, n => n == points.Count, TimeSpan.FromSeconds(60),
+            n => $"rebuilt tagged quarter rollups held {n} of {points.Count} points", TimeSpan.FromMilliseconds(500));
+        Assert.Equal(raw, await ChartAsync());
+    }
 }

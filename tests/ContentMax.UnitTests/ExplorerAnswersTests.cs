@@ -125,8 +125,19 @@ public class ExplorerAnswersTests
 
         var threeHours = ExplorerPlan.For(to.AddDays(-7), to, TimeSpan.FromHours(3));
         Assert.DoesNotContain(threeHours.Rollups, r => r.Table == "metric_rollups_tagged_day");
+        // 15-minute steps: whole quarters from quarter rows, the minutes around them from minute rows.
         var quarters = ExplorerPlan.For(to.AddDays(-1), to, TimeSpan.FromMinutes(15));
-        Assert.Equal(["metric_rollups_tagged_minute"], quarters.Rollups.Select(r => r.Table));
+        Assert.Equal(
+            [
+                ("metric_rollups_tagged_minute", new DateTime(2026, 11, 28, 13, 38, 0, DateTimeKind.Utc), new DateTime(2026, 11, 28, 13, 45, 0, DateTimeKind.Utc)),
+                ("metric_rollups_tagged_quarter", new DateTime(2026, 11, 28, 13, 45, 0, DateTimeKind.Utc), new DateTime(2026, 11, 29, 13, 30, 0, DateTimeKind.Utc)),
+                ("metric_rollups_tagged_minute", new DateTime(2026, 11, 29, 13, 30, 0, DateTimeKind.Utc), new DateTime(2026, 11, 29, 13, 37, 0, DateTimeKind.Utc)),
+            ],
+            quarters.Rollups);
+        Assert.Contains(ExplorerPlan.For(to.AddHours(-6), to, TimeSpan.FromMinutes(30)).Rollups, r => r.Table == "metric_rollups_tagged_quarter");
+        // No whole quarter inside, or 5-minute steps: minutes only.
+        Assert.Equal(["metric_rollups_tagged_minute"], ExplorerPlan.For(to.AddMinutes(-10), to, TimeSpan.FromMinutes(15)).Rollups.Select(r => r.Table).Distinct());
+        Assert.Equal(["metric_rollups_tagged_minute"], ExplorerPlan.For(to.AddDays(-1), to, TimeSpan.FromMinutes(5)).Rollups.Select(r => r.Table).Distinct());
         var seconds = ExplorerPlan.For(to.AddHours(-1), to, TimeSpan.FromSeconds(30));
         Assert.Empty(seconds.Rollups);
         Assert.Equal([(to.AddHours(-1), to)], seconds.Raw);

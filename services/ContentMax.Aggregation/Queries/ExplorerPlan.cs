@@ -9,12 +9,14 @@ public sealed record ExplorerPlan(List<(DateTime From, DateTime To)> Raw, List<(
 
     // The spans of [from, to) per tier when the tagged rollups may be used:
     // days only if a chart step is whole days, hours only if it is whole
-    // hours, minutes only if it is whole minutes (a rollup row must fall
-    // into one step).
+    // hours, quarter-hours only if it is whole quarters (and not hours),
+    // minutes only if it is whole minutes (a rollup row must fall into one
+    // step).
     public static ExplorerPlan For(DateTime from, DateTime to, TimeSpan? step)
     {
         var daysFit = step is null || step.Value.Ticks % TimeSpan.TicksPerDay == 0;
         var hoursFit = step is null || step.Value.Ticks % TimeSpan.TicksPerHour == 0;
+        var quartersFit = step is not null && step.Value.Ticks % QuarterTicks == 0;
         var minutesFit = step is null || step.Value.Ticks % TimeSpan.TicksPerMinute == 0;
         if (!minutesFit) return RawOnly(from, to);
         var s = RollupSpans.For(from, to);
@@ -41,6 +43,15 @@ public sealed record ExplorerPlan(List<(DateTime From, DateTime To)> Raw, List<(
 
             AddRollup(TaggedMinuteTable, s.HoursTo, s.MinutesTo);
         }
+        else if (quartersFit)
+        {
+            // Whole quarters from quarter rows, the minutes around them from minute rows.
+            var quartersFrom = new DateTime(Math.Min(Ceiling(s.MinutesFrom, QuarterTicks).Ticks, s.MinutesTo.Ticks), DateTimeKind.Utc);
+            var quartersTo = new DateTime(Math.Max(s.MinutesTo.Ticks - s.MinutesTo.Ticks % QuarterTicks, quartersFrom.Ticks), DateTimeKind.Utc);
+            AddRollup(TaggedMinuteTable, s.MinutesFrom, quartersFrom);
+            AddRollup(TaggedQuarterTable, quartersFrom, quartersTo);
+            AddRollup(TaggedMinuteTable, quartersTo, s.MinutesTo);
+        }
         else
         {
             AddRollup(TaggedMinuteTable, s.MinutesFrom, s.MinutesTo);
@@ -50,7 +61,13 @@ public sealed record ExplorerPlan(List<(DateTime From, DateTime To)> Raw, List<(
         return new ExplorerPlan(raw, rollups);
     }
 
+    private static readonly long QuarterTicks = TimeSpan.FromMinutes(15).Ticks;
+
+    private static DateTime Ceiling(DateTime t, long unit) =>
+        new(t.Ticks % unit == 0 ? t.Ticks : t.Ticks - t.Ticks % unit + unit, DateTimeKind.Utc);
+
     public const string TaggedMinuteTable = "metric_rollups_tagged_minute";
+    public const string TaggedQuarterTable = "metric_rollups_tagged_quarter";
     public const string TaggedHourTable = "metric_rollups_tagged_hour";
     public const string TaggedDayTable = "metric_rollups_tagged_day";
 }

@@ -10,8 +10,8 @@ namespace ContentMax.Aggregation.Queries;
 // grouped by up to two tag keys and, for charts, by step.
 //
 // Where it reads from (ExplorerPlan): when every filter and group-by key is
-// one of Aggregation:RollupTagKeys, whole days, hours and minutes (as far as
-// their rows fit the chart step) come from the tagged rollups and only the
+// one of Aggregation:RollupTagKeys, whole days, hours, quarter-hours and
+// minutes (as far as their rows fit the chart step) come from the tagged rollups and only the
 // partial minutes at the edges from raw rows;
 // otherwise everything comes from raw rows, filtered and grouped in SQL.
 // Tagged rollups leave out points that carry none of the rollup keys, so they
@@ -205,6 +205,31 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
                 """;
         }
 
+        // Quarter rows count only while the metric's untagged minute count for
+        // their quarter is still the one they were built from (a late point
+        // changes it until the compactor rebuilds them); the tagged minutes of
+        // any other quarter are read instead.
+        var quarters = plan.Rollups.FirstOrDefault(r => r.Table == ExplorerPlan.TaggedQuarterTable);
+        var quarterCtes = "";
+        if (quarters.Table is not null)
+        {
+            var (qf, qt) = (sql.Add(quarters.From, NpgsqlDbType.TimestampTz), sql.Add(quarters.To, NpgsqlDbType.TimestampTz));
+            quarterCtes = $"""
+                , quarter_sources AS (
+                    SELECT date_bin('15 minutes', bucket, timestamptz 'epoch') AS quarter, sum(count) AS count
+                    FROM metric_rollups_minute WHERE name = {name} AND bucket >= {qf} AND bucket < {qt}
+                    GROUP BY 1
+                ), valid_quarters AS MATERIALIZED (
+                    SELECT q.* FROM {ExplorerPlan.TaggedQuarterTable} q
+                    JOIN quarter_sources s ON s.quarter = q.bucket AND s.count = q.source_count
+                    WHERE q.name = {name} AND q.bucket >= {qf} AND q.bucket < {qt}
+                ), other_quarters AS MATERIALIZED (
+                    SELECT quarter FROM quarter_sources s
+                    WHERE NOT EXISTS (SELECT 1 FROM valid_quarters v WHERE v.bucket = s.quarter)
+                )
+                """;
+        }
+
         var text = $"""
             WITH singles AS MATERIALIZED (
                 SELECT {rawGroup} AS g, {rawStart} AS b, value FROM metrics
@@ -223,6 +248,7 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
                 GROUP BY g, b
             )
             {dayCtes}
+            {quarterCtes}
             SELECT sizes.g, sizes.b, sizes.n, sizes.s, sizes.lo, sizes.hi, big.keys, big.counts, small.vals, 0::bigint
             FROM sizes
             LEFT JOIN small USING (g, b)
@@ -249,6 +275,21 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
                     SELECT {columns} FROM {ExplorerPlan.TaggedHourTable} h
                     WHERE name = {name} AND bucket >= {sql.Add(from, NpgsqlDbType.TimestampTz)} AND bucket < {sql.Add(to, NpgsqlDbType.TimestampTz)} AND {filter}
                       AND NOT EXISTS (SELECT 1 FROM valid_days v WHERE v.bucket = date_trunc('day', h.bucket, 'UTC') AND v.dims = h.dims)
+                    """;
+                continue;
+            }
+
+            if (table == ExplorerPlan.TaggedQuarterTable)
+            {
+                text += $"""
+
+                    UNION ALL
+                    SELECT {columns} FROM valid_quarters WHERE {filter}
+                    UNION ALL
+                    SELECT {columns} FROM other_quarters o
+                    JOIN {ExplorerPlan.TaggedMinuteTable} m
+                      ON m.name = {name} AND m.bucket >= o.quarter AND m.bucket < o.quarter + interval '15 minutes'
+                    WHERE {filter}
                     """;
                 continue;
             }

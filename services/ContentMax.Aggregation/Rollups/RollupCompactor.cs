@@ -14,7 +14,9 @@ namespace ContentMax.Aggregation.Rollups;
 // Each pass also builds the day rollups of the days that have ended and
 // rebuilds those whose hours a late point has changed since (within the
 // horizon, which covers MetricRules.MaxAge): a 30-day query then merges 30 day
-// rows per name instead of 720 hour rows.
+// rows per name instead of 720 hour rows. It also builds the tagged
+// quarter-hour rows of the quarters that have ended, from their merged minutes
+// (0017_tagged_quarter_rollups.sql), for charts with 15-minute steps.
 // Runs every Aggregation:CompactionInterval (1 min), one replica at a time.
 public sealed class RollupCompactor(
     NpgsqlDataSource dataSource, IOptions<AggregationOptions> options, TimeProvider time, ILogger<RollupCompactor> logger,
@@ -38,6 +40,12 @@ public sealed class RollupCompactor(
     // accepted up to MetricRules.MaxAge (7 days) old.
     private static readonly TimeSpan DayHorizon = TimeSpan.FromDays(8);
 
+    // How far back tagged quarter rows are built and checked against their
+    // minutes, as far as the minute tier is compacted. A quarter changed by an
+    // older late point stays stale, and queries read its minutes instead.
+    private static readonly TimeSpan QuarterHorizon = TimeSpan.FromHours(3);
+    private static readonly TimeSpan Quarter = TimeSpan.FromMinutes(15);
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         BackgroundLoop.RunAsync("rollup-compaction", async cancellationToken =>
         {
@@ -46,7 +54,8 @@ public sealed class RollupCompactor(
         }, logger, errors, time, stoppingToken, loops);
 
     // Returns how many shard rows were merged away in each tier, and how many
-    // day rows were built ("metric_rollups_day", "metric_rollups_tagged_day").
+    // quarter and day rows were built ("metric_rollups_tagged_quarter",
+    // "metric_rollups_day", "metric_rollups_tagged_day").
     public async Task<Dictionary<string, int>> CompactAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -98,6 +107,14 @@ public sealed class RollupCompactor(
             merged[table] = (int)(await command.ExecuteScalarAsync(cancellationToken))!;
         }
 
+        // Quarters that have ended, from their merged minutes.
+        await using (var quarters = new NpgsqlCommand("SELECT build_tagged_quarter_rollups($1, $2)", connection, transaction))
+        {
+            quarters.Parameters.Add(new NpgsqlParameter { Value = QuarterStart(now - QuarterHorizon) });
+            quarters.Parameters.Add(new NpgsqlParameter { Value = QuarterStart(now - TimeSpan.FromMinutes(2)) });
+            merged["metric_rollups_tagged_quarter"] = (int)(await quarters.ExecuteScalarAsync(cancellationToken))!;
+        }
+
         await using (var days = new NpgsqlCommand("SELECT build_day_rollups($1, $2)", connection, transaction))
         {
             var today = now.UtcDateTime.Date;
@@ -117,4 +134,7 @@ public sealed class RollupCompactor(
         await transaction.CommitAsync(cancellationToken);
         return merged;
     }
+
+    private static DateTime QuarterStart(DateTimeOffset t) =>
+        new(t.UtcTicks - t.UtcTicks % Quarter.Ticks, DateTimeKind.Utc);
 }

@@ -80,7 +80,7 @@ public sealed class PartitionMaintenance(
             while (await reader.ReadAsync(cancellationToken)) actions.Add(reader.GetString(0));
         }
 
-        // Day rollups and the deduplication tables are not partitioned; their
+        // Day and quarter rollups and the deduplication tables are not partitioned; their
         // old rows go row by row. (Alerting trims its own: AlertRetention.)
         await using (var trim = new NpgsqlBatch(connection, transaction))
         {
@@ -91,6 +91,10 @@ public sealed class PartitionMaintenance(
             trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM metric_rollups_tagged_day WHERE bucket < now() - $1")
             {
                 Parameters = { new NpgsqlParameter { Value = retention.Hour } },
+            });
+            trim.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM metric_rollups_tagged_quarter WHERE bucket < now() - $1")
+            {
+                Parameters = { new NpgsqlParameter { Value = retention.Minute } },
             });
             foreach (var sql in new[]
                      {
