@@ -138,6 +138,20 @@ public class ExplorerAnswersTests
         // No whole quarter inside, or 5-minute steps: minutes only.
         Assert.Equal(["metric_rollups_tagged_minute"], ExplorerPlan.For(to.AddMinutes(-10), to, TimeSpan.FromMinutes(15)).Rollups.Select(r => r.Table).Distinct());
         Assert.Equal(["metric_rollups_tagged_minute"], ExplorerPlan.For(to.AddDays(-1), to, TimeSpan.FromMinutes(5)).Rollups.Select(r => r.Table).Distinct());
+        // Stale quarters (changed since they were built) are read from their minutes, adjacent ones as one span.
+        var q = (int h, int m) => new DateTime(2026, 11, 29, h, m, 0, DateTimeKind.Utc);
+        var mixed = ExplorerPlan.For(q(10, 0), q(12, 0), TimeSpan.FromMinutes(15)).WithStaleQuarters([q(10, 0), q(10, 30), q(10, 45), q(11, 45)]);
+        Assert.Equal(
+            [
+                ("metric_rollups_tagged_minute", q(10, 0), q(10, 15)),
+                ("metric_rollups_tagged_quarter", q(10, 15), q(10, 30)),
+                ("metric_rollups_tagged_minute", q(10, 30), q(11, 0)),
+                ("metric_rollups_tagged_quarter", q(11, 0), q(11, 45)),
+                ("metric_rollups_tagged_minute", q(11, 45), q(12, 0)),
+            ],
+            mixed.Rollups);
+        Assert.Same(quarters, quarters.WithStaleQuarters([]));
+
         var seconds = ExplorerPlan.For(to.AddHours(-1), to, TimeSpan.FromSeconds(30));
         Assert.Empty(seconds.Rollups);
         Assert.Equal([(to.AddHours(-1), to)], seconds.Raw);

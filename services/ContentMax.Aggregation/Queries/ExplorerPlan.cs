@@ -61,6 +61,37 @@ public sealed record ExplorerPlan(List<(DateTime From, DateTime To)> Raw, List<(
         return new ExplorerPlan(raw, rollups);
     }
 
+    // The same plan with the given quarters (stale or never built) read from
+    // their minute rows instead of their quarter rows; adjacent ones as one span.
+    public ExplorerPlan WithStaleQuarters(IReadOnlyCollection<DateTime> stale)
+    {
+        if (stale.Count == 0) return this;
+        var staleSet = stale.ToHashSet();
+        var rollups = new List<(string Table, DateTime From, DateTime To)>();
+        foreach (var span in Rollups)
+        {
+            if (span.Table != TaggedQuarterTable)
+            {
+                rollups.Add(span);
+                continue;
+            }
+
+            var runStart = span.From;
+            var runStale = staleSet.Contains(span.From);
+            for (var q = span.From; q < span.To; q = q.AddTicks(QuarterTicks))
+            {
+                var isStale = staleSet.Contains(q);
+                if (isStale == runStale) continue;
+                rollups.Add((runStale ? TaggedMinuteTable : TaggedQuarterTable, runStart, q));
+                (runStart, runStale) = (q, isStale);
+            }
+
+            rollups.Add((runStale ? TaggedMinuteTable : TaggedQuarterTable, runStart, span.To));
+        }
+
+        return this with { Rollups = rollups };
+    }
+
     private static readonly long QuarterTicks = TimeSpan.FromMinutes(15).Ticks;
 
     private static DateTime Ceiling(DateTime t, long unit) =>

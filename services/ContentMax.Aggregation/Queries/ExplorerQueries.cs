@@ -166,7 +166,43 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
         var all = reader.GetInt64(1);
         var large = all > options.Value.ExactLimit;
         var noneMissing = reader.IsDBNull(2) || reader.GetInt64(2) == all;
-        return complete && large && noneMissing ? plan : raw;
+        if (!(complete && large && noneMissing)) return raw;
+        return plan.Rollups.Any(r => r.Table == ExplorerPlan.TaggedQuarterTable)
+            ? plan.WithStaleQuarters(await StaleQuartersAsync(metric, plan, cancellationToken))
+            : plan;
+    }
+
+    // Quarter rows count only while the metric's untagged minute count for
+    // their quarter is still the one they were built from: a late point
+    // changes it until the compactor rebuilds them. Those quarters (and any
+    // not yet built) are read from their minutes instead; found here, before
+    // the observations query, so that query reads their minutes by constant
+    // ranges (partition pruning and the key index), never every minute row.
+    private const string StaleQuartersSql = """
+        WITH sources AS (
+            SELECT date_bin('15 minutes', bucket, timestamptz 'epoch') AS quarter, sum(count) AS count
+            FROM metric_rollups_minute WHERE name = $1 AND bucket >= $2 AND bucket < $3
+            GROUP BY 1
+        ), built AS (
+            SELECT DISTINCT bucket, source_count FROM metric_rollups_tagged_quarter
+            WHERE name = $1 AND bucket >= $2 AND bucket < $3
+        )
+        SELECT quarter FROM sources s
+        WHERE NOT EXISTS (SELECT 1 FROM built b WHERE b.bucket = s.quarter AND b.source_count = s.count)
+        ORDER BY quarter
+        """;
+
+    private async Task<List<DateTime>> StaleQuartersAsync(string metric, ExplorerPlan plan, CancellationToken cancellationToken)
+    {
+        var quarters = plan.Rollups.Where(r => r.Table == ExplorerPlan.TaggedQuarterTable).ToList();
+        await using var command = dataSource.CreateCommand(StaleQuartersSql);
+        command.Parameters.Add(new NpgsqlParameter { Value = metric });
+        command.Parameters.Add(new NpgsqlParameter { Value = quarters.Min(r => r.From) });
+        command.Parameters.Add(new NpgsqlParameter { Value = quarters.Max(r => r.To) });
+        var stale = new List<DateTime>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) stale.Add(DateTime.SpecifyKind(reader.GetDateTime(0), DateTimeKind.Utc));
+        return stale;
     }
 
     // The observations query: rows of (group json, step start, count, sum,
@@ -205,31 +241,6 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
                 """;
         }
 
-        // Quarter rows count only while the metric's untagged minute count for
-        // their quarter is still the one they were built from (a late point
-        // changes it until the compactor rebuilds them); the tagged minutes of
-        // any other quarter are read instead.
-        var quarters = plan.Rollups.FirstOrDefault(r => r.Table == ExplorerPlan.TaggedQuarterTable);
-        var quarterCtes = "";
-        if (quarters.Table is not null)
-        {
-            var (qf, qt) = (sql.Add(quarters.From, NpgsqlDbType.TimestampTz), sql.Add(quarters.To, NpgsqlDbType.TimestampTz));
-            quarterCtes = $"""
-                , quarter_sources AS (
-                    SELECT date_bin('15 minutes', bucket, timestamptz 'epoch') AS quarter, sum(count) AS count
-                    FROM metric_rollups_minute WHERE name = {name} AND bucket >= {qf} AND bucket < {qt}
-                    GROUP BY 1
-                ), valid_quarters AS MATERIALIZED (
-                    SELECT q.* FROM {ExplorerPlan.TaggedQuarterTable} q
-                    JOIN quarter_sources s ON s.quarter = q.bucket AND s.count = q.source_count
-                    WHERE q.name = {name} AND q.bucket >= {qf} AND q.bucket < {qt}
-                ), other_quarters AS MATERIALIZED (
-                    SELECT quarter FROM quarter_sources s
-                    WHERE NOT EXISTS (SELECT 1 FROM valid_quarters v WHERE v.bucket = s.quarter)
-                )
-                """;
-        }
-
         var text = $"""
             WITH singles AS MATERIALIZED (
                 SELECT {rawGroup} AS g, {rawStart} AS b, value FROM metrics
@@ -248,7 +259,6 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
                 GROUP BY g, b
             )
             {dayCtes}
-            {quarterCtes}
             SELECT sizes.g, sizes.b, sizes.n, sizes.s, sizes.lo, sizes.hi, big.keys, big.counts, small.vals, 0::bigint
             FROM sizes
             LEFT JOIN small USING (g, b)
@@ -275,21 +285,6 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
                     SELECT {columns} FROM {ExplorerPlan.TaggedHourTable} h
                     WHERE name = {name} AND bucket >= {sql.Add(from, NpgsqlDbType.TimestampTz)} AND bucket < {sql.Add(to, NpgsqlDbType.TimestampTz)} AND {filter}
                       AND NOT EXISTS (SELECT 1 FROM valid_days v WHERE v.bucket = date_trunc('day', h.bucket, 'UTC') AND v.dims = h.dims)
-                    """;
-                continue;
-            }
-
-            if (table == ExplorerPlan.TaggedQuarterTable)
-            {
-                text += $"""
-
-                    UNION ALL
-                    SELECT {columns} FROM valid_quarters WHERE {filter}
-                    UNION ALL
-                    SELECT {columns} FROM other_quarters o
-                    JOIN {ExplorerPlan.TaggedMinuteTable} m
-                      ON m.name = {name} AND m.bucket >= o.quarter AND m.bucket < o.quarter + interval '15 minutes'
-                    WHERE {filter}
                     """;
                 continue;
             }
