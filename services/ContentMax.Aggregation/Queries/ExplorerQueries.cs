@@ -8,6 +8,9 @@ namespace ContentMax.Aggregation.Queries;
 
 // The explorer's read side: one metric's observations, filtered by tags,
 // grouped by up to two tag keys and, for charts, by step.
+// (Over 300 lines: the plan's checks, since when, counts and stale quarters,
+// and the observations SQL that reads by that plan must agree, so they stay
+// together.)
 //
 // Where it reads from (ExplorerPlan): when every filter and group-by key is
 // one of Aggregation:RollupTagKeys, whole days, hours, quarter-hours and
