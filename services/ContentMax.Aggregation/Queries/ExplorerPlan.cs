@@ -46,8 +46,8 @@ public sealed record ExplorerPlan(List<(DateTime From, DateTime To)> Raw, List<(
         else if (quartersFit)
         {
             // Whole quarters from quarter rows, the minutes around them from minute rows.
-            var quartersFrom = new DateTime(Math.Min(Ceiling(s.MinutesFrom, QuarterTicks).Ticks, s.MinutesTo.Ticks), DateTimeKind.Utc);
-            var quartersTo = new DateTime(Math.Max(s.MinutesTo.Ticks - s.MinutesTo.Ticks % QuarterTicks, quartersFrom.Ticks), DateTimeKind.Utc);
+            var quartersFrom = new DateTime(Math.Min(RollupSpans.Ceiling(s.MinutesFrom, QuarterTicks).Ticks, s.MinutesTo.Ticks), DateTimeKind.Utc);
+            var quartersTo = new DateTime(Math.Max(RollupSpans.Floor(s.MinutesTo, QuarterTicks).Ticks, quartersFrom.Ticks), DateTimeKind.Utc);
             AddRollup(TaggedMinuteTable, s.MinutesFrom, quartersFrom);
             AddRollup(TaggedQuarterTable, quartersFrom, quartersTo);
             AddRollup(TaggedMinuteTable, quartersTo, s.MinutesTo);
@@ -93,9 +93,6 @@ public sealed record ExplorerPlan(List<(DateTime From, DateTime To)> Raw, List<(
     }
 
     private static readonly long QuarterTicks = TimeSpan.FromMinutes(15).Ticks;
-
-    private static DateTime Ceiling(DateTime t, long unit) =>
-        new(t.Ticks % unit == 0 ? t.Ticks : t.Ticks - t.Ticks % unit + unit, DateTimeKind.Utc);
 
     public const string TaggedMinuteTable = "metric_rollups_tagged_minute";
     public const string TaggedQuarterTable = "metric_rollups_tagged_quarter";

@@ -135,6 +135,5 @@ public sealed class RollupCompactor(
         return merged;
     }
 
-    private static DateTime QuarterStart(DateTimeOffset t) =>
-        new(t.UtcTicks - t.UtcTicks % Quarter.Ticks, DateTimeKind.Utc);
+    private static DateTime QuarterStart(DateTimeOffset t) => RollupSpans.Floor(t.UtcDateTime, Quarter.Ticks);
 }

@@ -39,7 +39,7 @@ public readonly record struct RollupSpans(
         return new RollupSpans(minutesFrom, hoursFrom, daysFrom, daysTo, hoursTo, minutesTo);
     }
 
-    private static DateTime Floor(DateTime t, long unit) => new(t.Ticks - t.Ticks % unit, DateTimeKind.Utc);
+    internal static DateTime Floor(DateTime t, long unit) => new(t.Ticks - t.Ticks % unit, DateTimeKind.Utc);
 
-    private static DateTime Ceiling(DateTime t, long unit) => t.Ticks % unit == 0 ? new DateTime(t.Ticks, DateTimeKind.Utc) : new(t.Ticks - t.Ticks % unit + unit, DateTimeKind.Utc);
+    internal static DateTime Ceiling(DateTime t, long unit) => t.Ticks % unit == 0 ? new DateTime(t.Ticks, DateTimeKind.Utc) : new(t.Ticks - t.Ticks % unit + unit, DateTimeKind.Utc);
 }
