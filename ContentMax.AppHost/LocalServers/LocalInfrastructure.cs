@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -23,7 +21,7 @@ public static class LocalInfrastructure
         var secrets = new LocalSecrets(Path.Combine(dataDirectory, "secrets"));
         var scripts = Path.Combine(builder.AppHostDirectory, "LocalServers");
 
-        int Port(string name, int fallback) => PortAllocator.Resolve(name, config.GetValue<int?>($"Infrastructure:Ports:{name}") ?? fallback);
+        int Port(string name, int fallback) => LocalServerPorts.Resolve(name, config.GetValue<int?>($"Infrastructure:Ports:{name}") ?? fallback);
 
         // PostgreSQL, database metricsdb.
         var pgPort = Port("Postgres", 5190);
@@ -80,35 +78,6 @@ public static class LocalInfrastructure
             tags: null));
 
         return new ContentMaxInfrastructure(InfrastructureMode.Local, metricsDb, cache, messaging);
-    }
-}
-
-// Ports from configuration; 0 picks a free loopback port, which is what test
-// runs use so they can run beside a developer's instance.
-internal static class PortAllocator
-{
-    public static int Resolve(string name, int configured)
-    {
-        if (configured == 0)
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-
-        try
-        {
-            using var probe = new TcpListener(IPAddress.Loopback, configured);
-            probe.Start();
-        }
-        catch (SocketException)
-        {
-            throw new DistributedApplicationException(
-                $"Port {configured} for the local {name} server is already in use. Stop whatever holds it (another ContentMax?), " +
-                $"or set Infrastructure:Ports:{name} to another port, or to 0 for any free port.");
-        }
-
-        return configured;
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using ContentMax.AppHost.LocalServers;
 
 namespace ContentMax.IntegrationTests;
 
@@ -8,9 +9,8 @@ public static class LocalPorts
 {
     public static int Free()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        // Outside the kernel's ephemeral range: the servers bind it seconds later.
+        return LocalServerPorts.FreePortOutsideEphemeralRange("test");
     }
 
     public static bool IsFree(int port)
