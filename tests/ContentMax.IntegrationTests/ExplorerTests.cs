@@ -395,4 +395,86 @@ public class ExplorerTests(AppHostFixture fixture)
             n => $"rebuilt tagged quarter rollups held {n} of {points.Count} points", TimeSpan.FromMilliseconds(500));
         Assert.Equal(raw, await ChartAsync());
     }
+
+    [Fact]
+    public async Task ClosedTaggedRollups_ArePacked_AndAnswerAsTheirArraysDo_AndAnyLaterUpdateUnpacksThem()
+    {
+        var name = MetricsApi.UniqueName("exp");
+        var random = new Random(29);
+        var now = DateTimeOffset.UtcNow;
+        // 100 minutes of points, ending 70 minutes ago: closed quarters (within
+        // the compactor's 3 hours) and closed hours.
+        var points = Enumerable.Range(0, 3000).Select(i => new Posted(
+            $"/p{i % 3}", i % 5 == 0 ? "500" : "200", Math.Round(Math.Exp(2 + 3 * random.NextDouble()), 3),
+            (now - TimeSpan.FromMinutes(70) - TimeSpan.FromSeconds(random.Next(0, 100 * 60))).ToUnixTimeMilliseconds()))
+            .ToList();
+        await PostAsync(name, points);
+
+        await using var db = Npgsql.NpgsqlDataSource.Create(await fixture.ConnectionStringAsync("metricsdb"));
+        async Task<(long Rows, long Packed)> PackedAsync(string table)
+        {
+            await using var command = db.CreateCommand($"SELECT count(*), count(sketch_packed) FROM {table} WHERE name = $1 AND bucket < now() - interval '62 minutes'");
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = name });
+            await using var reader = await command.ExecuteReaderAsync();
+            await reader.ReadAsync();
+            return (reader.GetInt64(0), reader.GetInt64(1));
+        }
+
+        // Each updated row's sketch_packed after the update.
+        async Task<List<byte[]?>> UpdateAsync(string table, string set)
+        {
+            await using var command = db.CreateCommand($"UPDATE {table} SET {set} WHERE name = $1 RETURNING sketch_packed");
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = name });
+            var packedAfter = new List<byte[]?>();
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) packedAfter.Add(reader.IsDBNull(0) ? null : reader.GetFieldValue<byte[]>(0));
+            return packedAfter;
+        }
+
+        string[] tables = ["metric_rollups_tagged_quarter", "metric_rollups_tagged_hour"];
+        async Task AllPackedAsync(string what)
+        {
+            foreach (var table in tables)
+            {
+                await Eventually.UntilAsync(() => PackedAsync(table), c => c.Rows > 0 && c.Packed == c.Rows, TimeSpan.FromSeconds(60),
+                    c => $"{what}: {c.Packed} of {c.Rows} closed rows of {table} packed", TimeSpan.FromMilliseconds(500));
+            }
+        }
+
+        await AllPackedAsync("after storing");
+        // Quarter rows answer a 15-minute chart, hour rows a 1-hour one.
+        string[] charts = ["period=24h&step=15m&groupBy=route&agg=p95", "period=24h&step=1h&groupBy=route&groupBy=status&agg=p99"];
+        async Task<List<string>> ChartsAsync() =>
+            [.. await Task.WhenAll(charts.Select(async c => (await GetAsync($"/api/metrics/series?metric={name}&{c}"))["series"]!.ToJsonString()))];
+        var packed = await ChartsAsync();
+        Assert.Equal(points.Count, JsonNode.Parse(packed[0])!.AsArray().Sum(s => s!["points"]!.AsArray().Sum(p => p!["count"]!.GetValue<long>())));
+
+        // The compactor's lock (RollupCompactor.LockKey), held so that it packs nothing while the arrays answer.
+        await using (var compactorLock = await db.OpenConnectionAsync())
+        await using (var transaction = await compactorLock.BeginTransactionAsync())
+        {
+            await using (var take = new Npgsql.NpgsqlCommand("SELECT pg_advisory_xact_lock(4859223968582561891)", compactorLock, transaction))
+            {
+                await take.ExecuteNonQueryAsync();
+            }
+
+            // The charts read the packed sketches: a different one shows.
+            foreach (var table in tables)
+            {
+                Assert.All(await UpdateAsync(table, "sketch_packed = sketch_pack(ROW(ARRAY[101000], ARRAY[count])::sketch)"), Assert.NotNull);
+            }
+
+            Assert.NotEqual(packed, await ChartsAsync());
+
+            // Any update that does not pack a row again unpacks it (a late
+            // point, a rebuild): its arrays then answer, with the same figures.
+            foreach (var table in tables) Assert.All(await UpdateAsync(table, "count = count"), Assert.Null);
+            Assert.Equal(packed, await ChartsAsync());
+            await transaction.CommitAsync();
+        }
+
+        // The compactor packs them again.
+        await AllPackedAsync("after unpacking");
+        Assert.Equal(packed, await ChartsAsync());
+    }
 }

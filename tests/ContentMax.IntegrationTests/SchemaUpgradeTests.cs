@@ -180,7 +180,7 @@ public class SchemaUpgradeTests(AppHostFixture fixture)
     // minutes already stored, so a 15-minute chart over them reads quarter rows
     // from the first query after the upgrade, with the same answer.
     [Fact]
-    public async Task DatabaseWithTaggedMinutes_UpgradesInPlace_WithTheirQuarterRollupsBuilt()
+    public async Task DatabaseWithTaggedMinutes_UpgradesInPlace_WithTheirQuarterRollupsBuiltAndPacked()
     {
         var server = new NpgsqlConnectionStringBuilder(await fixture.ConnectionStringAsync("metricsdb"))
         {
@@ -202,11 +202,22 @@ public class SchemaUpgradeTests(AppHostFixture fixture)
             await new MetricStore(data, Options.Create(new DatadogOptions()), options)
                 .StoreAsync([new StorageMessage(Guid.NewGuid(), points, DeduplicateIds: false)], CancellationToken.None);
 
-            Assert.Equal(1, await new MigrationRunner(server.ConnectionString, NullLogger.Instance).RunAsync(CancellationToken.None));
+            // 0017 (quarters) and 0018 (packed sketches).
+            Assert.Equal(2, await new MigrationRunner(server.ConnectionString, NullLogger.Instance).RunAsync(CancellationToken.None));
 
             await using (var command = data.CreateCommand("SELECT coalesce(sum(count), 0)::bigint FROM metric_rollups_tagged_quarter WHERE name = 'upgrade_quarters'"))
             {
                 Assert.Equal(points.Count, (long)(await command.ExecuteScalarAsync())!);
+            }
+
+            // Every quarter row and every closed hour row is packed.
+            foreach (var (table, closed) in new[] { ("metric_rollups_tagged_quarter", "TRUE"), ("metric_rollups_tagged_hour", "bucket < now() - interval '62 minutes'") })
+            {
+                await using var command = data.CreateCommand($"SELECT count(*), count(sketch_packed) FROM {table} WHERE name = 'upgrade_quarters' AND {closed}");
+                await using var reader = await command.ExecuteReaderAsync();
+                await reader.ReadAsync();
+                Assert.True(reader.GetInt64(0) > 0, $"{table} has no closed rows");
+                Assert.Equal(reader.GetInt64(0), reader.GetInt64(1));
             }
 
             var explorer = new ExplorerQueries(data, options);
@@ -221,6 +232,20 @@ public class SchemaUpgradeTests(AppHostFixture fixture)
                 fromRaw.ByCell.OrderBy(c => c.Key).Select(c => (c.Key, c.Value.Count)),
                 fromQuarters.ByCell.OrderBy(c => c.Key).Select(c => (c.Key, c.Value.Count)));
             Assert.Equal(points.Count, fromQuarters.ByCell.Values.Sum(c => c.Count));
+
+            // The packed sketches give the percentiles the arrays give.
+            var p95 = byRoute with { Aggregation = "p95" };
+            var packed = await explorer.ReadAsync(from, to, "upgrade_quarters", p95, step, CancellationToken.None);
+            await using (var unpack = data.CreateCommand("UPDATE metric_rollups_tagged_quarter SET sketch_packed = NULL WHERE name = 'upgrade_quarters'"))
+            {
+                Assert.True(await unpack.ExecuteNonQueryAsync() > 0);
+            }
+
+            var arrays = await explorer.ReadAsync(from, to, "upgrade_quarters", p95, step, CancellationToken.None);
+            static IEnumerable<object> Percentiles(ExplorerQueries.Cells cells) => cells.ByCell.OrderBy(c => c.Key)
+                .Select(c => c.Value.ToAggregate()!).Select(a => (object)(a.Count, a.Min, a.Median, a.P75, a.P95, a.P99, a.Max));
+            Assert.DoesNotContain(packed.ByCell.Values, c => c.FromValues);
+            Assert.Equal(Percentiles(arrays), Percentiles(packed));
         }
         finally
         {

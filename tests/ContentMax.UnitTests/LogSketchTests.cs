@@ -99,6 +99,42 @@ public class LogSketchTests
         AssertWithinOnePercent(3.3, sketch.ValueAtRank(2, 1.1, 7.7), "middle");
     }
 
+    [Theory]
+    [MemberData(nameof(Distributions))]
+    public void APackedSketch_MergesAsItsArraysDo_InAnyBucketOrder(string distribution)
+    {
+        var source = new LogSketch();
+        foreach (var value in Generate(distribution, 20_000)) source.Add(value);
+        var (keys, counts) = source.ToArrays();
+        // As sketch_pack writes it: (key int4, count int8) big-endian per bucket; reversed, as order is not promised.
+        var packed = new byte[keys.Length * LogSketch.PackedSize];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            var at = (keys.Length - 1 - i) * LogSketch.PackedSize;
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(packed.AsSpan(at), keys[i]);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(packed.AsSpan(at + 4), counts[i]);
+        }
+
+        var fromArrays = new LogSketch();
+        fromArrays.Merge(keys, counts);
+        fromArrays.Merge(keys, counts);
+        var fromPacked = new LogSketch();
+        fromPacked.MergePacked(packed);
+        fromPacked.Merge(keys, counts);
+
+        Assert.Equal(fromArrays.ToArrays().Keys, fromPacked.ToArrays().Keys);
+        Assert.Equal(fromArrays.ToArrays().Counts, fromPacked.ToArrays().Counts);
+        Assert.Equal(2 * source.Count, fromPacked.Count);
+    }
+
+    [Fact]
+    public void APackedSketchOfTheWrongLength_IsRefused()
+    {
+        var error = Assert.Throws<FormatException>(() => new LogSketch().MergePacked(new byte[LogSketch.PackedSize + 5]));
+
+        Assert.Contains("12 bytes per bucket", error.Message);
+    }
+
     private static void AssertWithinOnePercent(double exact, double estimate, string what)
     {
         var error = exact == 0 ? Math.Abs(estimate) : Math.Abs(estimate - exact) / Math.Abs(exact);

@@ -32,6 +32,8 @@ public sealed class AggregateBuilder
 
     public void AddSketch(int[] keys, long[] counts) => Sketch.Merge(keys, counts);
 
+    public void AddPackedSketch(ReadOnlySpan<byte> packed) => Sketch.MergePacked(packed);
+
     public void Merge(AggregateBuilder other)
     {
         if (other.Count == 0) return;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using ContentMax.Aggregation.Rollups;
 using ContentMax.Contracts.Http;
 using Microsoft.Extensions.Options;
@@ -72,12 +73,31 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
         }
     }
 
-    // Columns from `first`: count, sum, min, max, keys, counts, sorted values, dist_count.
+    // Columns from `first`: count, sum, min, max, keys, counts, sorted values,
+    // dist_count, packed sketch (instead of keys and counts, when present).
     private static void Read(NpgsqlDataReader reader, int first, GroupObservations cell)
     {
         if (!reader.IsDBNull(first + 6))
         {
             cell.AddValues(reader.GetFieldValue<double[]>(first + 6));
+            return;
+        }
+
+        if (!reader.IsDBNull(first + 8))
+        {
+            var length = (int)reader.GetBytes(first + 8, 0, null, 0, 0);
+            var buffer = ArrayPool<byte>.Shared.Rent(length);
+            try
+            {
+                reader.GetBytes(first + 8, 0, buffer, 0, length);
+                cell.AddPackedSketch(reader.GetInt64(first), reader.GetDouble(first + 1), reader.GetDouble(first + 2), reader.GetDouble(first + 3),
+                    buffer.AsSpan(0, length), reader.GetInt64(first + 7));
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
             return;
         }
 
@@ -209,9 +229,11 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
     }
 
     // The observations query: rows of (group json, step start, count, sum,
-    // min, max, keys, counts, sorted values, dist_count). Raw single values are
-    // grouped in SQL; a cell of at most exactLimit ships its sorted values, a
-    // larger one its sketch, built in SQL.
+    // min, max, keys, counts, sorted values, dist_count, packed sketch). Raw
+    // single values are grouped in SQL; a cell of at most exactLimit ships its
+    // sorted values, a larger one its sketch, built in SQL. Closed quarter, hour
+    // and day rows ship their packed sketch instead of the arrays (sent element
+    // by element, the arrays were most of a long chart's time).
     internal static string ObservationsSql(SqlBuilder sql, string metric, ExplorerQuery query, TimeSpan? step, ExplorerPlan plan, int exactLimit)
     {
         var name = sql.Add(metric, NpgsqlDbType.Text);
@@ -262,21 +284,24 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
                 GROUP BY g, b
             )
             {dayCtes}
-            SELECT sizes.g, sizes.b, sizes.n, sizes.s, sizes.lo, sizes.hi, big.keys, big.counts, small.vals, 0::bigint
+            SELECT sizes.g, sizes.b, sizes.n, sizes.s, sizes.lo, sizes.hi, big.keys, big.counts, small.vals, 0::bigint, NULL::bytea
             FROM sizes
             LEFT JOIN small USING (g, b)
             LEFT JOIN big USING (g, b)
             UNION ALL
             SELECT {rawGroup}, {rawStart}, count, value,
                    coalesce(min, sketch_value(sketch_keys[1])), coalesce(max, sketch_value(sketch_keys[cardinality(sketch_keys)])),
-                   sketch_keys, sketch_counts, NULL::float8[], count
+                   sketch_keys, sketch_counts, NULL::float8[], count, NULL::bytea
             FROM metrics
             WHERE {rawWhere} AND sketch_keys IS NOT NULL
             """;
 
         foreach (var (table, from, to) in plan.Rollups)
         {
-            var columns = $"{GroupSql(sql, "dims", query.GroupBy)}, {Start("bucket")}, count, sum, min, max, (sketch).keys, (sketch).counts, NULL::float8[], dist_count";
+            var sketch = table == ExplorerPlan.TaggedMinuteTable
+                ? "(sketch).keys, (sketch).counts, NULL::float8[], dist_count, NULL::bytea"
+                : "CASE WHEN sketch_packed IS NULL THEN (sketch).keys END, CASE WHEN sketch_packed IS NULL THEN (sketch).counts END, NULL::float8[], dist_count, sketch_packed";
+            var columns = $"{GroupSql(sql, "dims", query.GroupBy)}, {Start("bucket")}, count, sum, min, max, {sketch}";
             var filter = FilterSql(sql, "dims", query.Filters);
             if (table == ExplorerPlan.TaggedDayTable)
             {

@@ -35,6 +35,15 @@ public sealed class GroupObservations(int exactLimit)
         _values = null;
     }
 
+    // The same, with the sketch packed (LogSketch.MergePacked).
+    public void AddPackedSketch(long count, double sum, double min, double max, ReadOnlySpan<byte> packed, long distCount)
+    {
+        if (count == 0) return;
+        _builder.Add(count, sum, min, max, distCount);
+        _builder.AddPackedSketch(packed);
+        _values = null;
+    }
+
     public void Merge(GroupObservations other)
     {
         _builder.Merge(other._builder);

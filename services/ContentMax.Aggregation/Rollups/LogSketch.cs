@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace ContentMax.Aggregation.Rollups;
 
 // A mergeable quantile sketch with relative accuracy, in the style of DDSketch:
@@ -68,6 +70,19 @@ public sealed class LogSketch
     {
         for (var i = 0; i < keys.Length; i++) AddKey(keys[i], counts[i]);
     }
+
+    // The bytes of PackedSize per bucket that sketch_pack writes (key int4,
+    // count int8, big-endian; 0018_packed_sketches.sql), in any order.
+    public void MergePacked(ReadOnlySpan<byte> packed)
+    {
+        if (packed.Length % PackedSize != 0) throw new FormatException($"A packed sketch is {PackedSize} bytes per bucket, not {packed.Length} bytes in all.");
+        for (var i = 0; i < packed.Length; i += PackedSize)
+        {
+            AddKey(BinaryPrimitives.ReadInt32BigEndian(packed[i..]), BinaryPrimitives.ReadInt64BigEndian(packed[(i + 4)..]));
+        }
+    }
+
+    public const int PackedSize = 12;
 
     // The value at 1-based rank in sorted order, clamped to the exact extremes.
     public double ValueAtRank(long rank, double min, double max)

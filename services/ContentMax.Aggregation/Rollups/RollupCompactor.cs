@@ -16,7 +16,9 @@ namespace ContentMax.Aggregation.Rollups;
 // horizon, which covers MetricRules.MaxAge): a 30-day query then merges 30 day
 // rows per name instead of 720 hour rows. It also builds the tagged
 // quarter-hour rows of the quarters that have ended, from their merged minutes
-// (0017_tagged_quarter_rollups.sql), for charts with 15-minute steps.
+// (0017_tagged_quarter_rollups.sql), for charts with 15-minute steps, and
+// packs the sketches of the closed tagged quarter, hour and day rows
+// (0018_packed_sketches.sql).
 // Runs every Aggregation:CompactionInterval (1 min), one replica at a time.
 public sealed class RollupCompactor(
     NpgsqlDataSource dataSource, IOptions<AggregationOptions> options, TimeProvider time, ILogger<RollupCompactor> logger,
@@ -25,16 +27,21 @@ public sealed class RollupCompactor(
     // Another constant among the database's advisory locks.
     private const long LockKey = 0x436f6e74_436d7063; // "ContCmpc"
 
+    // An hour bucket is closed 62 minutes after it starts (declared before
+    // Tiers, whose initialiser reads it).
+    private static readonly TimeSpan HourClosed = TimeSpan.FromMinutes(62);
+
     // (table, its row key without the shard in lock order, how far back to
     // look, how long after its start a bucket counts as closed); in the order
     // storage writes them.
     private static readonly (string Table, string Key, TimeSpan Horizon, TimeSpan Closed)[] Tiers =
     [
         ("metric_rollups_minute", "bucket, name", TimeSpan.FromHours(3), TimeSpan.FromMinutes(2)),
-        ("metric_rollups_hour", "bucket, name", TimeSpan.FromDays(8), TimeSpan.FromMinutes(62)),
+        ("metric_rollups_hour", "bucket, name", TimeSpan.FromDays(8), HourClosed),
         ("metric_rollups_tagged_minute", "name, bucket, dims", TimeSpan.FromHours(3), TimeSpan.FromMinutes(2)),
-        ("metric_rollups_tagged_hour", "name, bucket, dims", TimeSpan.FromDays(8), TimeSpan.FromMinutes(62)),
+        ("metric_rollups_tagged_hour", "name, bucket, dims", TimeSpan.FromDays(8), HourClosed),
     ];
+
 
     // How far back day rows are checked against their hours: late points are
     // accepted up to MetricRules.MaxAge (7 days) old.
@@ -55,7 +62,8 @@ public sealed class RollupCompactor(
 
     // Returns how many shard rows were merged away in each tier, and how many
     // quarter and day rows were built ("metric_rollups_tagged_quarter",
-    // "metric_rollups_day", "metric_rollups_tagged_day").
+    // "metric_rollups_day", "metric_rollups_tagged_day") and how many closed
+    // tagged rows had their sketch packed ("packed").
     public async Task<Dictionary<string, int>> CompactAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -129,6 +137,15 @@ public sealed class RollupCompactor(
             days.Parameters.Add(new NpgsqlParameter { Value = DateTime.SpecifyKind(today - DayHorizon, DateTimeKind.Utc) });
             days.Parameters.Add(new NpgsqlParameter { Value = DateTime.SpecifyKind(today, DateTimeKind.Utc) });
             merged["metric_rollups_tagged_day"] = (int)(await days.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        // Closed quarter, hour and day rows get their packed sketch, which
+        // queries read instead of the arrays (0018_packed_sketches.sql).
+        await using (var pack = new NpgsqlCommand("SELECT pack_tagged_sketches($1, $2)", connection, transaction))
+        {
+            pack.Parameters.Add(new NpgsqlParameter { Value = (now - DayHorizon).UtcDateTime });
+            pack.Parameters.Add(new NpgsqlParameter { Value = (now - HourClosed).UtcDateTime });
+            merged["packed"] = (int)(await pack.ExecuteScalarAsync(cancellationToken))!;
         }
 
         await transaction.CommitAsync(cancellationToken);

@@ -91,9 +91,11 @@ public static class ResourceInstances
             && running.Snapshot.Properties.Any(p => p.Name == "executable.pid" && p.Value is not null)
             ? ProcessId(running)
             : (int?)null;
+        await using var logs = ResourceLogs.Capture(app, resource);
         var clock = Stopwatch.StartNew();
         var result = await app.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand);
-        Assert.True(result.Success, $"stopping {resource} (pid {pid}) failed after {clock.Elapsed.TotalSeconds:0.0} s: {result.Message}");
+        Assert.True(result.Success, $"stopping {resource} (pid {pid}) failed after {clock.Elapsed.TotalSeconds:0.0} s: {result.Message}; " +
+            $"its last log lines:\n{string.Join('\n', logs.Lines.TakeLast(60))}");
         await Eventually.UntilAsync(
             () => Task.FromResult((app.ResourceNotifications.TryGetCurrentState(resource, out var now) && HasExited(now))
                 || (pid is { } id && !Directory.Exists($"/proc/{id}"))),
