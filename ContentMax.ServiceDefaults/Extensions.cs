@@ -45,6 +45,13 @@ public static class Extensions
         builder.AddSelfMonitoring();
         OwnerWatch.AddTo(builder.Services);
 
+        // Stopping gives up on hosted services after 10 s (the default is 30):
+        // the orchestrator kills a service about 15 s after asking it to stop,
+        // and what is cut short is safe to cut (a request without its 202 is
+        // retried by its client, an unacknowledged message is redelivered), while
+        // the final telemetry export after it is not.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
+
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {

@@ -82,9 +82,12 @@ public static class ResourceInstances
 
     // Stops the resource and waits until it is stopped: Exited or Finished, or
     // its process gone (now and then the orchestrator names a stopped process
-    // Unknown). The stop command fails when the process outlives the
-    // orchestrator's grace period, i.e. when the service does not stop promptly
-    // on SIGTERM. Returns what happened, for the test's output.
+    // Unknown). The orchestrator's stop command gives up after about 15 s and
+    // reports a failure if the process is still there, although it goes on
+    // stopping it; on a loaded machine that happens to a service that does stop.
+    // So what counts here is that the process is gone within `timeout`; how
+    // long it took and what the orchestrator said are returned for the test's
+    // output, with the service's last log lines when the command failed.
     public static async Task<string> StopAsync(this DistributedApplication app, string resource, TimeSpan timeout)
     {
         var pid = app.ResourceNotifications.TryGetCurrentState(resource, out var running)
@@ -94,14 +97,16 @@ public static class ResourceInstances
         await using var logs = ResourceLogs.Capture(app, resource);
         var clock = Stopwatch.StartNew();
         var result = await app.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand);
-        Assert.True(result.Success, $"stopping {resource} (pid {pid}) failed after {clock.Elapsed.TotalSeconds:0.0} s: {result.Message}; " +
-            $"its last log lines:\n{string.Join('\n', logs.Lines.TakeLast(60))}");
+        var command = result.Success ? "succeeded" : $"failed after {clock.Elapsed.TotalSeconds:0.0} s ({result.Message})";
+        string LastLogLines() => string.Join('\n', logs.Lines.TakeLast(60));
         await Eventually.UntilAsync(
             () => Task.FromResult((app.ResourceNotifications.TryGetCurrentState(resource, out var now) && HasExited(now))
                 || (pid is { } id && !Directory.Exists($"/proc/{id}"))),
-            stopped => stopped, timeout, _ => $"{resource} (pid {pid}) has not stopped within {timeout}");
+            stopped => stopped, timeout,
+            _ => $"{resource} (pid {pid}) has not stopped within {timeout}; the stop command {command}; its last log lines:\n{LastLogLines()}");
         app.ResourceNotifications.TryGetCurrentState(resource, out var after);
-        return $"{resource} (pid {pid}) stopped in {clock.Elapsed.TotalSeconds:0.0} s; the orchestrator's state: {after?.Snapshot.State?.Text}";
+        return $"{resource} (pid {pid}) stopped in {clock.Elapsed.TotalSeconds:0.0} s; the stop command {command}; the orchestrator's state: {after?.Snapshot.State?.Text}" +
+            (result.Success ? "" : $"; its last log lines:\n{LastLogLines()}");
     }
 
     public static async Task StartAsync(this DistributedApplication app, string resource, TimeSpan timeout)
