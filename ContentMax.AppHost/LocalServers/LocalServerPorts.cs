@@ -67,7 +67,7 @@ internal static class LocalServerPorts
         return (32_768, 60_999); // Linux's default; IANA's dynamic range starts at 49152, so this lies below both.
     }
 
-    private static bool IsFree(int port)
+    internal static bool IsFree(int port)
     {
         try
         {

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using ContentMax.AppHost.LocalServers;
 
 namespace ContentMax.IntegrationTests;
@@ -13,17 +11,5 @@ public static class LocalPorts
         return LocalServerPorts.FreePortOutsideEphemeralRange("test");
     }
 
-    public static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
+    public static bool IsFree(int port) => LocalServerPorts.IsFree(port);
 }
