@@ -42,7 +42,6 @@ public sealed class RollupCompactor(
         ("metric_rollups_tagged_hour", "name, bucket, dims", TimeSpan.FromDays(8), HourClosed),
     ];
 
-
     // How far back day rows are checked against their hours: late points are
     // accepted up to MetricRules.MaxAge (7 days) old.
     private static readonly TimeSpan DayHorizon = TimeSpan.FromDays(8);
