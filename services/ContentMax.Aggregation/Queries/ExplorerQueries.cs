@@ -83,26 +83,25 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
             return;
         }
 
-        if (!reader.IsDBNull(first + 8))
+        var (count, sum, min, max, distCount) = (reader.GetInt64(first), reader.GetDouble(first + 1), reader.GetDouble(first + 2),
+            reader.GetDouble(first + 3), reader.GetInt64(first + 7));
+        if (reader.IsDBNull(first + 8))
         {
-            var length = (int)reader.GetBytes(first + 8, 0, null, 0, 0);
-            var buffer = ArrayPool<byte>.Shared.Rent(length);
-            try
-            {
-                reader.GetBytes(first + 8, 0, buffer, 0, length);
-                cell.AddPackedSketch(reader.GetInt64(first), reader.GetDouble(first + 1), reader.GetDouble(first + 2), reader.GetDouble(first + 3),
-                    buffer.AsSpan(0, length), reader.GetInt64(first + 7));
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-
+            cell.AddSketch(count, sum, min, max, reader.GetFieldValue<int[]>(first + 4), reader.GetFieldValue<long[]>(first + 5), distCount);
             return;
         }
 
-        cell.AddSketch(reader.GetInt64(first), reader.GetDouble(first + 1), reader.GetDouble(first + 2), reader.GetDouble(first + 3),
-            reader.GetFieldValue<int[]>(first + 4), reader.GetFieldValue<long[]>(first + 5), reader.GetInt64(first + 7));
+        var length = (int)reader.GetBytes(first + 8, 0, null, 0, 0);
+        var packed = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            reader.GetBytes(first + 8, 0, packed, 0, length);
+            cell.AddPackedSketch(count, sum, min, max, packed.AsSpan(0, length), distCount);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(packed);
+        }
     }
 
     // Tag keys with their most frequent values (by observations) in the period,
