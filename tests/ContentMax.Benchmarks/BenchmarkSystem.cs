@@ -9,7 +9,8 @@ namespace ContentMax.Benchmarks;
 
 // --quick: shorter runs and 1M query rows, for trying a change.
 // --only=ingestion|queries|explorer|health|client: one group of benchmarks (docs are not rewritten;
-// with --write-section, the group's own section of docs/benchmarks.md is).
+// with --write-section, the group's own section of docs/benchmarks.md is). --only=singles: the
+// single-metric POSTs of the ingestion group and their baseline alone, to try a change to that path.
 public sealed record BenchmarkOptions(TimeSpan BatchedDuration, TimeSpan SingleDuration, long QueryRows, int QueryRepeats, string RepoRoot, string? Only = null)
 {
     public bool Runs(string group) => Only is null || Only == group;

@@ -11,19 +11,29 @@ public sealed class IngestionBenchmark(BenchmarkSystem system, BenchmarkReport r
     private readonly NpgsqlDataSource _data = NpgsqlDataSource.Create(system.MetricsDb);
     private readonly Dictionary<string, double> _peakRssMiB = new();
 
-    public async Task RunAsync()
+    // singlesOnly: the single-metric POSTs and their bare Kestrel baseline alone (--only=singles).
+    public async Task RunAsync(bool singlesOnly = false)
     {
         using var sampling = new CancellationTokenSource();
         var sampler = SampleMemoryAsync(sampling.Token);
 
         var spread = TimeSpan.FromMinutes(1);
         var batched = LoadGenerator.Bodies(400, 100, spread, seed: 2);
-        await MeasureAsync("Batched ingestion, 100 metrics/POST, end to end", batched, 100, workers: 32, report.Options.BatchedDuration,
+        if (!singlesOnly) await MeasureAsync("Batched ingestion, 100 metrics/POST, end to end", batched, 100, workers: 32, report.Options.BatchedDuration,
             minRate: 100_000, copyRatio: 0.20, p99TargetMs: 250, maxIngestionMicrosPerRequest: null);
 
         var singles = LoadGenerator.Bodies(2000, 1, spread, seed: 3);
+        Console.WriteLine("Baseline: a bare Kestrel process answering the same single-metric POSTs with 202...");
+        var bare = await BareKestrelBaseline.MeasureAsync(singles, workers: 512, report.Options.SingleDuration / 2);
+        report.Note($"Bare Kestrel baseline: {bare.RequestsPerSecond:N0} requests/s, {bare.MicrosPerRequest:0.0} µs of its CPU per request " +
+            "(minimal-API POST that reads the body and answers 202, nothing else; same load generator, 512 connections).");
+        var deferred = await BareKestrelBaseline.MeasureAsync(singles, workers: 512, report.Options.SingleDuration / 2, deferred: true);
+        report.Note($"Bare Kestrel, deferred: {deferred.RequestsPerSecond:N0} requests/s, {deferred.MicrosPerRequest:0.0} µs of its CPU per request " +
+            "(the same, but each 202 waits for a loop that completes the waiting requests every 2 ms, as ingestion's wait for the broker).");
         await MeasureAsync("Single-metric POSTs, end to end", singles, 1, workers: 512, report.Options.SingleDuration,
-            minRate: 15_000, copyRatio: null, p99TargetMs: null, maxIngestionMicrosPerRequest: 30);
+            minRate: 15_000, copyRatio: null, p99TargetMs: null, maxIngestionMicrosPerRequest: 30, bareMicrosPerRequest: bare.MicrosPerRequest,
+            // Alone, nothing has warmed the services up (JIT tiers, GC sizing) as the batched minute does.
+            warmUp: singlesOnly ? TimeSpan.FromSeconds(20) : TimeSpan.FromSeconds(3));
 
         sampling.Cancel();
         await sampler;
@@ -34,13 +44,13 @@ public sealed class IngestionBenchmark(BenchmarkSystem system, BenchmarkReport r
     }
 
     private async Task MeasureAsync(string title, byte[][] bodies, int perPost, int workers, TimeSpan duration,
-        double minRate, double? copyRatio, double? p99TargetMs, double? maxIngestionMicrosPerRequest)
+        double minRate, double? copyRatio, double? p99TargetMs, double? maxIngestionMicrosPerRequest, double? bareMicrosPerRequest = null, TimeSpan? warmUp = null)
     {
         Console.WriteLine($"{title}: {workers} workers for {duration.TotalSeconds:0} s...");
         // A few seconds unmeasured first, so the figures are of JIT-compiled,
         // warmed-up services; measuring starts once all of it is stored.
         var warmStart = await StoredAsync();
-        var warm = await new LoadGenerator(system.DirectEndpoint("ingestion"), workers, bodies, perPost).RunAsync(TimeSpan.FromSeconds(3));
+        var warm = await new LoadGenerator(system.DirectEndpoint("ingestion"), workers, bodies, perPost).RunAsync(warmUp ?? TimeSpan.FromSeconds(3));
         var before = await WaitForStoredAsync(warmStart + warm.AcceptedMetrics, TimeSpan.FromMinutes(1));
         var cpuBefore = system.CpuSnapshot();
         var telemetryBefore = TelemetrySink.Totals();
@@ -70,7 +80,8 @@ public sealed class IngestionBenchmark(BenchmarkSystem system, BenchmarkReport r
         report.Add($"{title}: POST latency", $"p50 {LoadGenerator.Percentile(result.LatenciesMs, 50):0.0} ms, p99 {p99:0.0} ms", "—", "—",
             p99TargetMs is null ? "—" : $"p99 ≤ {p99TargetMs} ms", p99TargetMs is null ? null : p99 <= p99TargetMs);
         var micros = ingestionCpu / result.Requests * 1e6;
-        report.Add($"{title}: ingestion CPU per request", $"{micros:0.0} µs", "—", "—",
+        report.Add($"{title}: ingestion CPU per request", $"{micros:0.0} µs",
+            bareMicrosPerRequest is { } bare ? $"bare Kestrel 202: {bare:0.0} µs" : "—", bareMicrosPerRequest is { } floor ? $"{micros / floor:0.00}×" : "—",
             maxIngestionMicrosPerRequest is null ? "—" : $"≤ {maxIngestionMicrosPerRequest} µs", maxIngestionMicrosPerRequest is null ? null : micros <= maxIngestionMicrosPerRequest);
         report.Note($"{title}: {result.AcceptedMetrics:N0} metrics accepted in {result.Elapsed.TotalSeconds:0.0} s " +
             $"({result.AcceptedMetrics / result.Elapsed.TotalSeconds:N0}/s at the API), all {stored - before:N0} stored after {endToEnd.TotalSeconds:0.0} s; " +

@@ -2,6 +2,12 @@ using ContentMax.Benchmarks;
 
 // Runs every benchmark against one AppHost in local mode, prints a table of
 // figures beside baselines measured in the same run, and writes docs/benchmarks.md.
+if (args.Contains(BareKestrelBaseline.ServerArgument))
+{
+    await BareKestrelBaseline.ServeAsync(deferred: args.Contains(BareKestrelBaseline.DeferredArgument));
+    return;
+}
+
 var options = BenchmarkOptions.Parse(args);
 var report = new BenchmarkReport(options);
 
@@ -23,6 +29,7 @@ if (options.Only != "client")
     if (options.Runs("explorer")) await new ExplorerBenchmark(system, report).RunAsync();
 
     if (options.Runs("ingestion")) await new IngestionBenchmark(system, report).RunAsync();
+    else if (options.Only == "singles") await new IngestionBenchmark(system, report).RunAsync(singlesOnly: true);
 
     if (options.Runs("health")) await new HealthBenchmark(system, report).RunAsync();
 }

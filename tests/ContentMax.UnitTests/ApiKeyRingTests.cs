@@ -63,6 +63,26 @@ public class ApiKeyRingTests
         Assert.Empty(ring.Names);
     }
 
+    // A key found once is remembered, so its next requests skip the SHA-256; a
+    // reload forgets it with the keys it was found among, so a revoked key stops
+    // working at once even though it was remembered.
+    [Fact]
+    public void Find_RemembersAKeyInForce_UntilAReloadRevokesIt()
+    {
+        var monitor = new ChangingMonitor(new ApiKeyOptions { Ingest = "ingest-1, ingest-2" });
+        var ring = new ApiKeyRing(monitor);
+
+        var first = ring.Find("ingest-1");
+        Assert.NotNull(first);
+        Assert.Same(first, ring.Find("ingest-1"));
+        Assert.Null(ring.Find("ingest-3"));
+        Assert.Null(ring.Find("ingest-1 "));
+
+        monitor.Change(new ApiKeyOptions { Ingest = "ingest-2" });
+        Assert.Null(ring.Find("ingest-1"));
+        Assert.Equal("ingest", ring.Find("ingest-2")?.Name);
+    }
+
     // The keys file is a reloadable settings file: a key added to it works, and a
     // key removed from it stops working, without a restart. A broken file is
     // ignored and the keys in force stay.
@@ -129,6 +149,27 @@ public class ApiKeyRingTests
         public ApiKeyOptions Get(string? name) => value;
 
         public IDisposable? OnChange(Action<ApiKeyOptions, string?> listener) => null;
+    }
+
+    private sealed class ChangingMonitor(ApiKeyOptions value) : IOptionsMonitor<ApiKeyOptions>
+    {
+        private Action<ApiKeyOptions, string?>? _listener;
+
+        public ApiKeyOptions CurrentValue { get; private set; } = value;
+
+        public ApiKeyOptions Get(string? name) => CurrentValue;
+
+        public IDisposable? OnChange(Action<ApiKeyOptions, string?> listener)
+        {
+            _listener = listener;
+            return null;
+        }
+
+        public void Change(ApiKeyOptions options)
+        {
+            CurrentValue = options;
+            _listener?.Invoke(options, null);
+        }
     }
 
     private sealed class ListLogger : ILogger

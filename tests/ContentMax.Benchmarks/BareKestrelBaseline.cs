@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ContentMax.Benchmarks;
+
+// The floor for one HTTP request on this machine: a process of its own running
+// Kestrel with nothing but a minimal-API POST /api/metrics that reads the body
+// and answers ingestion's 202 {"accepted":1}. No authentication, telemetry,
+// validation or broker. Offered the same single-metric requests by the same
+// load generator, its CPU per request is what ingestion's is compared with:
+// the machine's speed of the day (system calls, wake-ups, loopback TCP) moves
+// both alike, so the ratio is what the code decides.
+public static class BareKestrelBaseline
+{
+    public const string ServerArgument = "--bare-kestrel";
+    public const string DeferredArgument = "--deferred";
+
+    // Runs the bare server in this process until it is killed, and writes the
+    // address it listens on as the first line of standard output. The benchmark
+    // starts it as a child process, so that its CPU is not counted with the load's.
+    // deferred: each request waits, as ingestion's wait for the broker's confirm,
+    // until a loop completes everything queued every 2 ms.
+    public static async Task ServeAsync(bool deferred)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var accepted = "{\"accepted\":1}"u8.ToArray();
+        var waiting = new System.Collections.Concurrent.ConcurrentQueue<TaskCompletionSource>();
+        if (deferred)
+        {
+            _ = Task.Run(async () =>
+            {
+                using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(2));
+                while (await tick.WaitForNextTickAsync())
+                {
+                    while (waiting.TryDequeue(out var next)) next.TrySetResult();
+                }
+            });
+        }
+
+        app.MapPost("/api/metrics", async (HttpRequest request) =>
+        {
+            var buffer = new byte[(int)(request.ContentLength ?? 4096)];
+            var length = 0;
+            int read;
+            while (length < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(length))) > 0) length += read;
+            if (deferred)
+            {
+                var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                waiting.Enqueue(completion);
+                await completion.Task;
+            }
+
+            var response = request.HttpContext.Response;
+            response.StatusCode = StatusCodes.Status202Accepted;
+            response.ContentType = "application/json; charset=utf-8";
+            response.ContentLength = accepted.Length;
+            await response.Body.WriteAsync(accepted);
+        });
+        await app.StartAsync();
+        Console.WriteLine(app.Urls.First());
+        await app.WaitForShutdownAsync();
+    }
+
+    public sealed record Result(double MicrosPerRequest, double RequestsPerSecond);
+
+    // Starts the bare server, warms it up, and measures its CPU per request
+    // under `workers` connections posting `bodies` for `duration`.
+    public static async Task<Result> MeasureAsync(byte[][] bodies, int workers, TimeSpan duration, bool deferred = false)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (!Environment.ProcessPath!.EndsWith("/ContentMax.Benchmarks", StringComparison.Ordinal))
+        {
+            // Started as `dotnet ContentMax.Benchmarks.dll`.
+            start.ArgumentList.Add(typeof(BareKestrelBaseline).Assembly.Location);
+        }
+
+        start.ArgumentList.Add(ServerArgument);
+        if (deferred) start.ArgumentList.Add(DeferredArgument);
+        using var server = Process.Start(start) ?? throw new InvalidOperationException("Could not start the bare Kestrel server.");
+        try
+        {
+            var address = await server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30))
+                ?? throw new InvalidOperationException("The bare Kestrel server exited: " + await server.StandardError.ReadToEndAsync());
+            var endpoint = new Uri(address);
+            await new LoadGenerator(endpoint, workers, bodies, 1).RunAsync(TimeSpan.FromSeconds(5));
+            var cpuBefore = BenchmarkSystem.CpuSeconds(server.Id, withDescendants: false);
+            var result = await new LoadGenerator(endpoint, workers, bodies, 1).RunAsync(duration);
+            var cpu = BenchmarkSystem.CpuSeconds(server.Id, withDescendants: false) - cpuBefore;
+            return new Result(cpu / result.Requests * 1e6, result.Requests / result.Elapsed.TotalSeconds);
+        }
+        finally
+        {
+            server.Kill();
+            await server.WaitForExitAsync();
+        }
+    }
+}
