@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using ContentMax.Contracts;
 using ContentMax.ServiceDefaults;
 using MassTransit;
@@ -12,13 +11,28 @@ namespace ContentMax.Ingestion;
 // to 1000 metrics; each request completes only when the broker has confirmed
 // the message that carries its metrics. One message per metric tops out near
 // 3k metrics/s on this hardware, one message per batch passes 100k.
+//
+// A request joins the open message under a lock and awaits that message's one
+// completion: nothing is scheduled per request. The publisher forming the
+// message wakes once for its first metrics and once when its linger ends (or a
+// request fills it), not once per request: under single-metric load, waking it
+// for every request was a thread-pool dispatch, often a thread wake-up, per
+// request. docs/benchmarks.md
 public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, IngestionMetrics metrics, ILogger<MetricBatcher> logger)
     : BackgroundService
 {
-
     private readonly IngestionOptions _options = options.Value;
-    private readonly Channel<PendingMetrics> _queue = Channel.CreateUnbounded<PendingMetrics>(
-        new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
+    private readonly Lock _gate = new();
+
+    // Guarded by _gate: the message requests are joining, full messages waiting
+    // for a publisher (oldest first), and the forming publisher's wake-up.
+    private OpenMessage _open = new();
+    private readonly Queue<OpenMessage> _full = new();
+    private TaskCompletionSource? _wake;
+    private bool _closed;
+
+    // One publisher at a time forms the next message; the others are sending theirs.
+    private readonly SemaphoreSlim _forming = new(1, 1);
     private long _pendingMetrics;
 
     public long PendingCount => Interlocked.Read(ref _pendingMetrics);
@@ -35,120 +49,133 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
             throw new IngestionUnavailableException("Ingestion is at capacity.", TimeSpan.FromSeconds(1));
         }
 
-        var pending = new PendingMetrics(points, source, Activity.Current?.Context);
-        if (!_queue.Writer.TryWrite(pending))
+        var parent = Activity.Current?.Context;
+        TaskCompletionSource? wake = null;
+        Task completion;
+        lock (_gate)
         {
-            Interlocked.Add(ref _pendingMetrics, -points.Length);
-            throw new IngestionUnavailableException("Ingestion is shutting down.", TimeSpan.FromSeconds(5));
+            if (_closed)
+            {
+                Interlocked.Add(ref _pendingMetrics, -points.Length);
+                throw new IngestionUnavailableException("Ingestion is shutting down.", TimeSpan.FromSeconds(5));
+            }
+
+            if (_open.Count > 0 && _open.Count + points.Length > _options.MaxMetricsPerMessage)
+            {
+                _full.Enqueue(_open);
+                _open = new OpenMessage();
+            }
+
+            var first = _open.Count == 0;
+            _open.Add(points, source, parent, _options.Linger);
+            completion = _open.Completion.Task;
+            if (_open.Count >= _options.MaxMetricsPerMessage)
+            {
+                _full.Enqueue(_open);
+                _open = new OpenMessage();
+            }
+
+            // The forming publisher waits either for a first metric or, lingering,
+            // for a full message; anything else it finds when it wakes.
+            if (first || _full.Count > 0)
+            {
+                wake = _wake;
+                _wake = null;
+            }
         }
 
-        return pending.Completion.Task;
+        wake?.TrySetResult();
+        return completion;
     }
 
-    // One collector forms messages; Publishers of them are in flight at once.
-    // While every publisher waits for a confirm, requests keep queueing, so the
-    // next message is as full as the load makes it: a single collector is what
-    // lets single-metric requests share messages instead of being spread one
-    // or two per message over many lingering pumps.
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var formed = Channel.CreateBounded<List<PendingMetrics>>(
-            new BoundedChannelOptions(1) { SingleWriter = true, SingleReader = false });
-        var publishers = Enumerable.Range(0, _options.Publishers)
-            .Select(_ => Task.Run(() => PublishFormedAsync(formed.Reader, stoppingToken), CancellationToken.None));
-        return Task.WhenAll(publishers.Prepend(Task.Run(() => CollectAsync(formed.Writer), CancellationToken.None)));
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Enumerable.Range(0, _options.Publishers)
+            .Select(_ => Task.Run(() => PublishMessagesAsync(stoppingToken), CancellationToken.None)));
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         // Stop taking requests, then let the publishers send what is already queued.
-        _queue.Writer.TryComplete();
+        TaskCompletionSource? wake;
+        lock (_gate)
+        {
+            _closed = true;
+            wake = _wake;
+            _wake = null;
+        }
+
+        wake?.TrySetResult();
         await base.StopAsync(cancellationToken);
     }
 
-    private async Task PublishFormedAsync(ChannelReader<List<PendingMetrics>> formed, CancellationToken stoppingToken)
+    private async Task PublishMessagesAsync(CancellationToken stoppingToken)
     {
-        await foreach (var batch in formed.ReadAllAsync(CancellationToken.None))
+        while (await NextMessageAsync() is { } message)
         {
-            await PublishBatchAsync(batch, batch.Sum(p => p.Points.Length), stoppingToken);
+            await PublishMessageAsync(message, stoppingToken);
         }
     }
 
-    private async Task CollectAsync(ChannelWriter<List<PendingMetrics>> formed)
+    // The next message to send: a full one, or the open one once its linger
+    // (from its first metrics) has passed. Null once ingestion has stopped and
+    // everything taken has been handed out. While every publisher is sending,
+    // nobody forms a message, so the open one grows as full as the load makes it.
+    private async Task<OpenMessage?> NextMessageAsync()
     {
-        var reader = _queue.Reader;
-        PendingMetrics? carried = null;
-        using var linger = new CancellationTokenSource();
+        await _forming.WaitAsync(CancellationToken.None);
         try
         {
             while (true)
             {
-                var first = carried;
-                carried = null;
-                if (first is null)
+                Task woken;
+                TimeSpan? linger = null;
+                lock (_gate)
                 {
-                    if (!await reader.WaitToReadAsync(CancellationToken.None)) return;
-                    if (!reader.TryRead(out first)) continue;
-                }
-
-                var batch = new List<PendingMetrics> { first };
-                var count = first.Points.Length;
-                var deadline = Stopwatch.GetTimestamp() + (long)(_options.Linger.TotalSeconds * Stopwatch.Frequency);
-
-                while (count < _options.MaxMetricsPerMessage)
-                {
-                    if (reader.TryRead(out var next))
+                    if (_full.TryDequeue(out var full)) return full;
+                    if (_open.Count > 0)
                     {
-                        if (count + next.Points.Length > _options.MaxMetricsPerMessage)
+                        var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), _open.Deadline);
+                        if (remaining <= TimeSpan.Zero || _closed)
                         {
-                            carried = next;
-                            break;
+                            var ready = _open;
+                            _open = new OpenMessage();
+                            return ready;
                         }
 
-                        batch.Add(next);
-                        count += next.Points.Length;
-                        continue;
+                        linger = remaining;
+                    }
+                    else if (_closed)
+                    {
+                        return null;
                     }
 
-                    var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-                    if (remaining <= TimeSpan.Zero || reader.Completion.IsCompleted) break;
-
-                    linger.TryReset();
-                    linger.CancelAfter(remaining);
-                    try
-                    {
-                        if (!await reader.WaitToReadAsync(linger.Token)) break;
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        break;
-                    }
+                    _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    woken = _wake.Task;
                 }
 
-                // Waits while every publisher is busy; requests queue meanwhile.
-                await formed.WriteAsync(batch);
+                if (linger is { } wait) await Task.WhenAny(woken, Task.Delay(wait));
+                else await woken;
             }
         }
         finally
         {
-            if (carried is not null) await formed.WriteAsync([carried]);
-            formed.TryComplete();
+            _forming.Release();
         }
     }
 
-    private async Task PublishBatchAsync(List<PendingMetrics> batch, int count, CancellationToken stoppingToken)
+    private async Task PublishMessageAsync(OpenMessage message, CancellationToken stoppingToken)
     {
+        var count = message.Count;
         var points = new MetricPoint[count];
         var offset = 0;
-        foreach (var pending in batch)
+        foreach (var part in message.Parts)
         {
-            pending.Points.CopyTo(points, offset);
-            offset += pending.Points.Length;
+            part.CopyTo(points, offset);
+            offset += part.Length;
         }
 
-        using var activity = StartPublishActivity(batch);
+        using var activity = StartPublishActivity(message);
         activity?.SetTag("contentmax.metrics.count", count);
-        activity?.SetTag("contentmax.requests.count", batch.Count);
+        activity?.SetTag("contentmax.requests.count", message.Parts.Count);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         timeout.CancelAfter(_options.PublishTimeout);
@@ -156,20 +183,18 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
         {
             // The compact binary form: a fraction of the cost of thousands of
             // objects as JSON, on both sides of the broker.
-            var source = batch.All(p => p.Source == batch[0].Source) ? batch[0].Source : Sources.Mixed;
-            await bus.Publish(new MetricsBatchReceived { Packed = MetricBatchCodec.Encode(points), Source = source }, timeout.Token);
+            await bus.Publish(new MetricsBatchReceived { Packed = MetricBatchCodec.Encode(points), Source = message.Source! }, timeout.Token);
             metrics.MetricsPublished.Add(count);
             metrics.MessagesPublished.Add(1);
             metrics.MessageSize.Record(count);
-            foreach (var pending in batch) pending.Completion.TrySetResult();
+            message.Completion.TrySetResult();
         }
         catch (Exception ex)
         {
             activity?.SetStatus(ActivityStatusCode.Error, "broker unavailable");
             logger.LogWarning("Publishing {Count} metrics failed: {Error}", count, ex.GetType().Name);
             metrics.MetricsRejected.Add(count, new KeyValuePair<string, object?>("reason", "broker_unavailable"));
-            var unavailable = new IngestionUnavailableException("The message broker is unavailable.", TimeSpan.FromSeconds(5), ex);
-            foreach (var pending in batch) pending.Completion.TrySetException(unavailable);
+            message.Completion.TrySetException(new IngestionUnavailableException("The message broker is unavailable.", TimeSpan.FromSeconds(5), ex));
         }
         finally
         {
@@ -183,24 +208,63 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
     // to storage. When none is recorded, an unrecorded activity takes the
     // first request's place: the broker send and the consumer follow it, so
     // the whole message is left out of traces as its requests were.
-    private static Activity? StartPublishActivity(List<PendingMetrics> batch)
+    private static Activity? StartPublishActivity(OpenMessage message)
     {
-        var recorded = batch.Where(p => p.Parent is { } c && c.TraceFlags.HasFlag(ActivityTraceFlags.Recorded)).Select(p => p.Parent!.Value).ToList();
-        if (recorded.Count > 0)
+        if (message.Recorded is { Count: > 0 } recorded)
         {
             return ContentMaxTelemetry.ActivitySource.StartActivity("metrics publish", ActivityKind.Internal, recorded[0],
                 links: recorded.Skip(1).Select(c => new ActivityLink(c)));
         }
 
-        if (batch[0].Parent is not { } first) return null;
+        if (message.FirstParent is not { } first) return null;
         var unrecorded = new Activity("metrics publish");
         unrecorded.SetParentId(first.TraceId, first.SpanId, ActivityTraceFlags.None);
         return unrecorded.Start();
     }
 
-    private sealed record PendingMetrics(MetricPoint[] Points, string Source, ActivityContext? Parent)
+    // The metrics of the requests one broker message will carry, and the one
+    // completion they all await. Changed only under the batcher's lock.
+    private sealed class OpenMessage
     {
+        public List<MetricPoint[]> Parts { get; } = [];
+
+        public int Count { get; private set; }
+
+        // Which protocol its requests came in by: Sources.Mixed when they differ.
+        public string? Source { get; private set; }
+
+        public ActivityContext? FirstParent { get; private set; }
+
+        // Trace contexts of the requests whose spans are recorded, in arrival order.
+        public List<ActivityContext>? Recorded { get; private set; }
+
+        // When it stops waiting for more (Stopwatch timestamp): its linger after its first metrics.
+        public long Deadline { get; private set; }
+
+        // The continuations run on the thread pool, not on the publisher's thread.
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Add(MetricPoint[] points, string source, ActivityContext? parent, TimeSpan linger)
+        {
+            if (Count == 0)
+            {
+                Deadline = Stopwatch.GetTimestamp() + (long)(linger.TotalSeconds * Stopwatch.Frequency);
+                FirstParent = parent;
+                Source = source;
+            }
+            else if (Source != source)
+            {
+                Source = Sources.Mixed;
+            }
+
+            if (parent is { } context && context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded))
+            {
+                (Recorded ??= []).Add(context);
+            }
+
+            Parts.Add(points);
+            Count += points.Length;
+        }
     }
 }
 
