@@ -15,9 +15,9 @@ namespace ContentMax.Ingestion;
 // A request joins the open message under a lock and awaits that message's one
 // completion: nothing is scheduled per request. The publisher forming the
 // message wakes once for its first metrics and once when its linger ends (or a
-// request fills it), not once per request: under single-metric load, waking it
-// for every request was a thread-pool dispatch, often a thread wake-up, per
-// request. docs/benchmarks.md
+// request fills it), not once per request as a reader of a queue of requests
+// would. That is less work per single-metric request, though less than this
+// machine's run-to-run noise can show (docs/benchmarks.md).
 public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, IngestionMetrics metrics, ILogger<MetricBatcher> logger)
     : BackgroundService
 {
