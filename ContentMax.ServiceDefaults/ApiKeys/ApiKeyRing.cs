@@ -23,7 +23,8 @@ namespace ContentMax.ServiceDefaults.ApiKeys;
 // (about 1 µs with its interop, of a single-metric POST's few tens): looked up
 // by the process's randomised string hash, then compared in constant time.
 // Only keys in force are remembered, so guesses cannot grow it, and a reload
-// forgets them all with the index they were found in.
+// forgets them all with the index they were found in. Remembered keys stay in
+// the process's memory as presented, as every request's headers are for a while.
 public sealed class ApiKeyRing : IDisposable
 {
     private readonly ILogger _logger;

@@ -92,8 +92,8 @@ public sealed class MetricsBatchReceivedConsumerDefinition : ConsumerDefinition<
     // few dozen points each, as single-metric traffic forms them) to fill
     // writes while each waits out the linger, and at most 50k points of full
     // 1000-point messages in memory: two full 20k-point writes and the next
-    // one gathering. 100 measured the same throughput, with aggregation's peak
-    // RSS under batched load at 301-320 MiB against 290 (docs/benchmarks.md).
+    // one gathering. 100 measured the same throughput; halving it halves the
+    // points a backlog can hold in memory (docs/benchmarks.md, Memory).
     public const int MessagesInFlight = 50;
 }
 
