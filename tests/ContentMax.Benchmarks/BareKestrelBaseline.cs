@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
@@ -32,7 +33,7 @@ public static class BareKestrelBaseline
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
         var accepted = "{\"accepted\":1}"u8.ToArray();
-        var waiting = new System.Collections.Concurrent.ConcurrentQueue<TaskCompletionSource>();
+        var waiting = new ConcurrentQueue<TaskCompletionSource>();
         if (deferred)
         {
             _ = Task.Run(async () =>
