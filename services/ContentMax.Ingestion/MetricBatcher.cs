@@ -133,8 +133,10 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
                     if (_full.TryDequeue(out var full)) return full;
                     if (_open.Count > 0)
                     {
+                        // Under a millisecond is due: Task.Delay counts whole milliseconds,
+                        // and would return at once, again and again, until the deadline.
                         var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), _open.Deadline);
-                        if (remaining <= TimeSpan.Zero || _closed)
+                        if (remaining < TimeSpan.FromMilliseconds(1) || _closed)
                         {
                             var ready = _open;
                             _open = new OpenMessage();
