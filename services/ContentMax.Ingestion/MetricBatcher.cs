@@ -60,20 +60,12 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
                 throw new IngestionUnavailableException("Ingestion is shutting down.", TimeSpan.FromSeconds(5));
             }
 
-            if (_open.Count > 0 && _open.Count + points.Length > _options.MaxMetricsPerMessage)
-            {
-                _full.Enqueue(_open);
-                _open = new OpenMessage();
-            }
+            if (_open.Count > 0 && _open.Count + points.Length > _options.MaxMetricsPerMessage) _full.Enqueue(TakeOpen());
 
             var first = _open.Count == 0;
             _open.Add(points, source, parent, _options.Linger);
             completion = _open.Completion.Task;
-            if (_open.Count >= _options.MaxMetricsPerMessage)
-            {
-                _full.Enqueue(_open);
-                _open = new OpenMessage();
-            }
+            if (_open.Count >= _options.MaxMetricsPerMessage) _full.Enqueue(TakeOpen());
 
             // The forming publisher waits either for a first metric or, lingering,
             // for a full message; anything else it finds when it wakes.
@@ -136,12 +128,7 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
                         // Under a millisecond is due: Task.Delay counts whole milliseconds,
                         // and would return at once, again and again, until the deadline.
                         var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), _open.Deadline);
-                        if (remaining < TimeSpan.FromMilliseconds(1) || _closed)
-                        {
-                            var ready = _open;
-                            _open = new OpenMessage();
-                            return ready;
-                        }
+                        if (remaining < TimeSpan.FromMilliseconds(1) || _closed) return TakeOpen();
 
                         linger = remaining;
                     }
@@ -162,6 +149,14 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
         {
             _forming.Release();
         }
+    }
+
+    // The open message, closed to requests; the next ones open a new one. Under _gate.
+    private OpenMessage TakeOpen()
+    {
+        var taken = _open;
+        _open = new OpenMessage();
+        return taken;
     }
 
     private async Task PublishMessageAsync(OpenMessage message, CancellationToken stoppingToken)

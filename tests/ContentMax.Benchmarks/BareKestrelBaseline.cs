@@ -33,8 +33,8 @@ public static class BareKestrelBaseline
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
         var accepted = "{\"accepted\":1}"u8.ToArray();
-        var waiting = new ConcurrentQueue<TaskCompletionSource>();
-        if (deferred)
+        var waiting = deferred ? new ConcurrentQueue<TaskCompletionSource>() : null;
+        if (waiting is not null)
         {
             _ = Task.Run(async () =>
             {
@@ -52,7 +52,7 @@ public static class BareKestrelBaseline
             var length = 0;
             int read;
             while (length < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(length))) > 0) length += read;
-            if (deferred)
+            if (waiting is not null)
             {
                 var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 waiting.Enqueue(completion);
