@@ -135,6 +135,104 @@ public class LogSketchTests
         Assert.Contains("12 bytes per bucket", error.Message);
     }
 
+    [Fact]
+    public void Buckets_ComeOutInValueOrder_AcrossSignsAndZero()
+    {
+        var sketch = new LogSketch();
+        foreach (var v in new[] { 1e6, -5.0, 2.0, 0.0, -1.0, 2.0, 0.0 }) sketch.Add(v);
+
+        var (keys, counts) = sketch.ToArrays();
+
+        Assert.Equal(keys.Order(), keys);
+        Assert.Equal([1, 1, 2, 2, 1], counts);
+        Assert.Equal(5, sketch.BucketCount);
+        Assert.Equal(7, sketch.Count);
+        Assert.InRange(sketch.LowestValue, -5 * 1.006, -5 * 0.994);
+        Assert.InRange(sketch.HighestValue, 1e6 * 0.994, 1e6 * 1.006);
+    }
+
+    [Theory]
+    [InlineData(new[] { -3.0, -7.0 }, -7.0, -3.0)]
+    [InlineData(new[] { 0.0, -2.0 }, -2.0, 0.0)]
+    [InlineData(new[] { 0.0 }, 0.0, 0.0)]
+    [InlineData(new[] { 4.0, 0.0 }, 0.0, 4.0)]
+    public void LowestAndHighestValue_AreTheExtremeBuckets(double[] values, double lowest, double highest)
+    {
+        var sketch = new LogSketch();
+        foreach (var v in values) sketch.Add(v);
+
+        Assert.Equal(lowest, sketch.LowestValue, Math.Abs(lowest) * LogSketch.RelativeAccuracy);
+        Assert.Equal(highest, sketch.HighestValue, Math.Abs(highest) * LogSketch.RelativeAccuracy);
+    }
+
+    [Fact]
+    public void AnEmptySketch_HasNoExtremes() => Assert.True(double.IsNaN(new LogSketch().LowestValue) && double.IsNaN(new LogSketch().HighestValue));
+
+    // Values arriving from both ends widen the page table both ways; merging
+    // sketches of disjoint ranges gives what one sketch of everything gives.
+    [Fact]
+    public void Merge_OfSketchesOverDisjointRanges_EqualsOneSketchOfEverything()
+    {
+        var values = new[] { 1.0, 1e-6, 1e6, -1e-3, -1e9, 50.0, 0.0, 1e12, 3e-8, -0.25 };
+        var whole = new LogSketch();
+        var low = new LogSketch();
+        var high = new LogSketch();
+        foreach (var v in values)
+        {
+            whole.Add(v);
+            (Math.Abs(v) < 1 ? low : high).Add(v);
+        }
+
+        var merged = new LogSketch();
+        merged.Merge(high);
+        merged.Merge(low);
+        merged.Merge(new LogSketch());
+
+        Assert.Equal(whole.ToArrays().Keys, merged.ToArrays().Keys);
+        Assert.Equal(whole.ToArrays().Counts, merged.ToArrays().Counts);
+        Assert.Equal(whole.BucketCount, merged.BucketCount);
+        Assert.Equal(-1e9, merged.LowestValue, 1e9 * LogSketch.RelativeAccuracy);
+        Assert.Equal(1e12, merged.HighestValue, 1e12 * LogSketch.RelativeAccuracy);
+        Assert.Equal(-0.25, low.LowestValue, 0.25 * LogSketch.RelativeAccuracy);
+        Assert.Equal(1e-6, low.HighestValue, 1e-6 * LogSketch.RelativeAccuracy);
+        // Merging copies counts: the sources are unchanged.
+        Assert.Equal(values.Count(v => Math.Abs(v) < 1), low.Count);
+        Assert.Equal(low.ToArrays().Counts.Sum(), low.Count);
+    }
+
+    [Fact]
+    public void ValuesAtRanks_AnswersRanksInAnyOrder()
+    {
+        var sketch = new LogSketch();
+        for (var v = 1; v <= 100; v++) sketch.Add(v);
+
+        var answers = sketch.ValuesAtRanks([99, 1, 50, 100, 75], 1, 100);
+
+        Assert.Equal(1, answers[1]);
+        Assert.Equal(100, answers[3]);
+        Assert.Equal(99, answers[0], 99 * LogSketch.RelativeAccuracy);
+        Assert.Equal(50, answers[2], 50 * LogSketch.RelativeAccuracy);
+        Assert.Equal(75, answers[4], 75 * LogSketch.RelativeAccuracy);
+    }
+
+    // A sketch holds the buckets its values fall in (in pages of 32), and a
+    // table of pages over the span between them: values at the two ends of
+    // the range cost a few KB, not the ~580 KB of a bin per bucket between.
+    [Fact]
+    public void FarApartValues_CostPagesWhereTheyFall_NotTheWholeRange()
+    {
+        var sketch = new LogSketch();
+        sketch.Add(1);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+
+        sketch.Add(LogSketch.MinMagnitude);
+        sketch.Add(1e300);
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.InRange(allocated, 1, 32 * 1024);
+        Assert.Equal(3, sketch.BucketCount);
+    }
+
     private static void AssertWithinOnePercent(double exact, double estimate, string what)
     {
         var error = exact == 0 ? Math.Abs(estimate) : Math.Abs(estimate - exact) / Math.Abs(exact);

@@ -14,6 +14,13 @@ namespace ContentMax.Aggregation.Rollups;
 //   positive v  →  Offset + ceil(log_gamma(v))      (about  97,900 ..  169,100)
 //   zero        →  0 (and |v| below MinMagnitude)
 //   negative v  → -(Offset + ceil(log_gamma(|v|)))  (about -169,100 .. -97,900)
+//
+// Counts live in pages of PageSize adjacent buckets (Bins), one page table for
+// positive keys and one for negative keys by magnitude: a sketch costs about
+// 8 bytes per bucket of the range its values span, and merging is adding
+// arrays. (A Dictionary<int, long> per sketch cost ~3× that in memory, and an
+// explorer chart holds a sketch per group and step.) Pages are allocated only
+// where values fall, so two far-apart values cost two pages, not the range.
 public sealed class LogSketch
 {
     public const double RelativeAccuracy = 0.005;
@@ -23,17 +30,23 @@ public sealed class LogSketch
     private static readonly double Gamma = (1 + RelativeAccuracy) / (1 - RelativeAccuracy);
     private static readonly double LogGamma = Math.Log(Gamma);
 
-    // Unordered while merging (the hot part of a query); sorted once when read.
-    private readonly Dictionary<int, long> _counts = new();
+    private Bins _positive;
+    private Bins _negative;
+    private long _zero;
 
     public long Count { get; private set; }
 
-    public int BucketCount => _counts.Count;
+    // Buckets holding at least one observation.
+    public int BucketCount => _positive.Used + _negative.Used + (_zero > 0 ? 1 : 0);
 
     // The values of the lowest and highest buckets (empty sketch: NaN).
-    public double LowestValue => _counts.Count == 0 ? double.NaN : ValueOf(_counts.Keys.Min());
+    public double LowestValue => Count == 0
+        ? double.NaN
+        : ValueOf(_negative.Used > 0 ? -_negative.Highest() : _zero > 0 ? 0 : _positive.Lowest());
 
-    public double HighestValue => _counts.Count == 0 ? double.NaN : ValueOf(_counts.Keys.Max());
+    public double HighestValue => Count == 0
+        ? double.NaN
+        : ValueOf(_positive.Used > 0 ? _positive.Highest() : _zero > 0 ? 0 : -_negative.Lowest());
 
     public static int KeyOf(double value)
     {
@@ -57,13 +70,19 @@ public sealed class LogSketch
     public void AddKey(int key, long count)
     {
         if (count <= 0) return;
-        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_counts, key, out _) += count;
+        if (key > 0) _positive.Add(key, count);
+        else if (key < 0) _negative.Add(-key, count);
+        else _zero += count;
         Count += count;
     }
 
     public void Merge(LogSketch other)
     {
-        foreach (var (key, count) in other._counts) AddKey(key, count);
+        if (other.Count == 0) return;
+        _positive.Merge(ref other._positive);
+        _negative.Merge(ref other._negative);
+        _zero += other._zero;
+        Count += other.Count;
     }
 
     public void Merge(ReadOnlySpan<int> keys, ReadOnlySpan<long> counts)
@@ -85,53 +104,162 @@ public sealed class LogSketch
     public const int PackedSize = 12;
 
     // The value at 1-based rank in sorted order, clamped to the exact extremes.
-    public double ValueAtRank(long rank, double min, double max)
-    {
-        if (Count == 0) throw new InvalidOperationException("The sketch is empty.");
-        rank = Math.Clamp(rank, 1, Count);
-        if (rank == 1) return min;
-        if (rank == Count) return max;
+    public double ValueAtRank(long rank, double min, double max) => ValuesAtRanks([rank], min, max)[0];
 
-        long seen = 0;
-        foreach (var (key, count) in _counts.OrderBy(kv => kv.Key))
-        {
-            seen += count;
-            if (seen >= rank) return Math.Clamp(ValueOf(key), min, max);
-        }
-
-        return max;
-    }
-
-    // Several ranks in one pass over the sorted buckets.
+    // Several ranks (in any order) in one pass over the sorted buckets.
     public double[] ValuesAtRanks(long[] ranks, double min, double max)
     {
-        var (keys, counts) = ToArrays();
+        if (Count == 0) throw new InvalidOperationException("The sketch is empty.");
         var result = new double[ranks.Length];
+        var pending = new List<int>(ranks.Length);
         for (var r = 0; r < ranks.Length; r++)
         {
-            var rank = Math.Clamp(ranks[r], 1, Math.Max(1, Count));
-            if (rank == 1) { result[r] = min; continue; }
-            if (rank == Count) { result[r] = max; continue; }
-            long seen = 0;
-            result[r] = max;
-            for (var i = 0; i < keys.Length; i++)
-            {
-                seen += counts[i];
-                if (seen >= rank)
-                {
-                    result[r] = Math.Clamp(ValueOf(keys[i]), min, max);
-                    break;
-                }
-            }
+            var rank = Math.Clamp(ranks[r], 1, Count);
+            if (rank == 1) result[r] = min;
+            else if (rank == Count) result[r] = max;
+            else pending.Add(r);
         }
 
+        if (pending.Count == 0) return result;
+        pending.Sort((a, b) => ranks[a].CompareTo(ranks[b]));
+        var next = 0;
+        long seen = 0;
+        foreach (var (key, count) in Keys())
+        {
+            seen += count;
+            while (next < pending.Count && seen >= ranks[pending[next]])
+            {
+                result[pending[next++]] = Math.Clamp(ValueOf(key), min, max);
+            }
+
+            if (next == pending.Count) return result;
+        }
+
+        for (; next < pending.Count; next++) result[pending[next]] = max;
         return result;
     }
 
     public (int[] Keys, long[] Counts) ToArrays()
     {
-        var keys = _counts.Keys.ToArray();
-        Array.Sort(keys);
-        return (keys, keys.Select(k => _counts[k]).ToArray());
+        var keys = new int[BucketCount];
+        var counts = new long[keys.Length];
+        var i = 0;
+        foreach (var (key, count) in Keys())
+        {
+            keys[i] = key;
+            counts[i++] = count;
+        }
+
+        return (keys, counts);
+    }
+
+    // Every non-empty bucket in key (that is, value) order.
+    private IEnumerable<(int Key, long Count)> Keys()
+    {
+        foreach (var (magnitude, count) in _negative.Descending()) yield return (-magnitude, count);
+        if (_zero > 0) yield return (0, _zero);
+        foreach (var bucket in _positive.Ascending()) yield return bucket;
+    }
+
+    // Counts of positive keys in pages of PageSize adjacent keys; the page
+    // table covers the pages from the lowest to the highest one used, and
+    // holds null for pages with nothing in them.
+    private struct Bins
+    {
+        private const int PageBits = 5;
+        private const int PageSize = 1 << PageBits;
+        private const int PageMask = PageSize - 1;
+
+        private long[]?[]? _pages;
+        private int _firstPage;
+
+        public int Used { get; private set; }
+
+        public void Add(int key, long count)
+        {
+            ref var bin = ref Page(key >> PageBits)[key & PageMask];
+            if (bin == 0) Used++;
+            bin += count;
+        }
+
+        public void Merge(ref Bins other)
+        {
+            if (other._pages is null) return;
+            for (var p = 0; p < other._pages.Length; p++)
+            {
+                if (other._pages[p] is not { } source) continue;
+                var target = Page(other._firstPage + p);
+                for (var i = 0; i < PageSize; i++)
+                {
+                    if (source[i] == 0) continue;
+                    if (target[i] == 0) Used++;
+                    target[i] += source[i];
+                }
+            }
+        }
+
+        // The lowest and highest keys held (a sketch with Used > 0).
+        public readonly int Lowest()
+        {
+            var p = Array.FindIndex(_pages!, page => page is not null);
+            return ((_firstPage + p) << PageBits) + Array.FindIndex(_pages![p]!, count => count != 0);
+        }
+
+        public readonly int Highest()
+        {
+            var p = Array.FindLastIndex(_pages!, page => page is not null);
+            return ((_firstPage + p) << PageBits) + Array.FindLastIndex(_pages![p]!, count => count != 0);
+        }
+
+        public readonly IEnumerable<(int Key, long Count)> Ascending()
+        {
+            if (_pages is null) yield break;
+            for (var p = 0; p < _pages.Length; p++)
+            {
+                if (_pages[p] is not { } page) continue;
+                for (var i = 0; i < PageSize; i++)
+                {
+                    if (page[i] != 0) yield return (((_firstPage + p) << PageBits) + i, page[i]);
+                }
+            }
+        }
+
+        public readonly IEnumerable<(int Key, long Count)> Descending()
+        {
+            if (_pages is null) yield break;
+            for (var p = _pages.Length - 1; p >= 0; p--)
+            {
+                if (_pages[p] is not { } page) continue;
+                for (var i = PageSize - 1; i >= 0; i--)
+                {
+                    if (page[i] != 0) yield return (((_firstPage + p) << PageBits) + i, page[i]);
+                }
+            }
+        }
+
+        // The page, allocated (and the table widened) on first use.
+        private long[] Page(int page)
+        {
+            if (_pages is null)
+            {
+                _pages = new long[]?[1];
+                _firstPage = page;
+            }
+            else if (page < _firstPage || page >= _firstPage + _pages.Length)
+            {
+                // Widen with room to spare on the side that grew, so values
+                // arriving in rising or falling order do not copy the table each time.
+                var first = Math.Min(page, _firstPage);
+                var end = Math.Max(page + 1, _firstPage + _pages.Length);
+                var spare = Math.Max(4, (end - first) / 2);
+                if (page < _firstPage) first = Math.Max(0, first - spare);
+                else end += spare;
+                var pages = new long[]?[end - first];
+                Array.Copy(_pages, 0, pages, _firstPage - first, _pages.Length);
+                (_pages, _firstPage) = (pages, first);
+            }
+
+            return _pages[page - _firstPage] ??= new long[PageSize];
+        }
     }
 }
