@@ -15,12 +15,17 @@ namespace ContentMax.Aggregation.Rollups;
 //   zero        →  0 (and |v| below MinMagnitude)
 //   negative v  → -(Offset + ceil(log_gamma(|v|)))  (about -169,100 .. -97,900)
 //
-// Counts live in pages of PageSize adjacent buckets (Bins), one page table for
-// positive keys and one for negative keys by magnitude: a sketch costs about
-// 8 bytes per bucket of the range its values span, and merging is adding
-// arrays. (A Dictionary<int, long> per sketch cost ~3× that in memory, and an
-// explorer chart holds a sketch per group and step.) Pages are allocated only
-// where values fall, so two far-apart values cost two pages, not the range.
+// Two ways to hold the counts, chosen by which costs less memory:
+//   - sparse, a dictionary of buckets (~36 bytes per bucket): where a sketch
+//     starts, and where a few values spread over a wide range stay (a
+//     write's rollup row of a few hundred values);
+//   - paged (Bins), pages of 32 adjacent buckets (8 bytes per bucket of a
+//     page in use) in one table for positive keys and one for negative keys
+//     by magnitude: where merged sketches end up (an explorer chart holds one
+//     per group and step, each with hundreds of buckets close together), and
+//     merging there adds arrays.
+// A sparse sketch checks each time its bucket count doubles from 64 whether
+// pages would take less memory, and moves to them if so.
 public sealed class LogSketch
 {
     public const double RelativeAccuracy = 0.005;
@@ -30,23 +35,34 @@ public sealed class LogSketch
     private static readonly double Gamma = (1 + RelativeAccuracy) / (1 - RelativeAccuracy);
     private static readonly double LogGamma = Math.Log(Gamma);
 
+    // Approximate bytes per bucket of a dictionary (entry, bucket index, free
+    // capacity) and per page (its array), to choose the cheaper form.
+    private const int SparseBytesPerBucket = 36;
+    private const int FirstDensityCheck = 64;
+
+    // Null once the sketch is paged.
+    private Dictionary<int, long>? _sparse = new();
+    private int _nextDensityCheck = FirstDensityCheck;
+
     private Bins _positive;
     private Bins _negative;
     private long _zero;
 
     public long Count { get; private set; }
 
+    public bool IsPaged => _sparse is null;
+
     // Buckets holding at least one observation.
-    public int BucketCount => _positive.Used + _negative.Used + (_zero > 0 ? 1 : 0);
+    public int BucketCount => _sparse?.Count ?? _positive.Used + _negative.Used + (_zero > 0 ? 1 : 0);
 
     // The values of the lowest and highest buckets (empty sketch: NaN).
     public double LowestValue => Count == 0
         ? double.NaN
-        : ValueOf(_negative.Used > 0 ? -_negative.Highest() : _zero > 0 ? 0 : _positive.Lowest());
+        : ValueOf(_sparse is not null ? _sparse.Keys.Min() : _negative.Used > 0 ? -_negative.Highest() : _zero > 0 ? 0 : _positive.Lowest());
 
     public double HighestValue => Count == 0
         ? double.NaN
-        : ValueOf(_positive.Used > 0 ? _positive.Highest() : _zero > 0 ? 0 : -_negative.Lowest());
+        : ValueOf(_sparse is not null ? _sparse.Keys.Max() : _positive.Used > 0 ? _positive.Highest() : _zero > 0 ? 0 : -_negative.Lowest());
 
     public static int KeyOf(double value)
     {
@@ -70,19 +86,38 @@ public sealed class LogSketch
     public void AddKey(int key, long count)
     {
         if (count <= 0) return;
-        if (key > 0) _positive.Add(key, count);
-        else if (key < 0) _negative.Add(-key, count);
-        else _zero += count;
         Count += count;
+        if (_sparse is not null)
+        {
+            System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_sparse, key, out _) += count;
+            if (_sparse.Count >= _nextDensityCheck) ConsiderPages();
+            return;
+        }
+
+        AddPaged(key, count);
     }
 
     public void Merge(LogSketch other)
     {
         if (other.Count == 0) return;
-        _positive.Merge(ref other._positive);
-        _negative.Merge(ref other._negative);
-        _zero += other._zero;
-        Count += other.Count;
+        if (_sparse is null && other._sparse is null)
+        {
+            _positive.Merge(ref other._positive);
+            _negative.Merge(ref other._negative);
+            _zero += other._zero;
+            Count += other.Count;
+            return;
+        }
+
+        if (other._sparse is not null)
+        {
+            foreach (var (key, count) in other._sparse) AddKey(key, count);
+            return;
+        }
+
+        // A paged sketch into a sparse one: the result is at least as dense.
+        MoveToPages();
+        Merge(other);
     }
 
     public void Merge(ReadOnlySpan<int> keys, ReadOnlySpan<long> counts)
@@ -156,9 +191,67 @@ public sealed class LogSketch
     // Every non-empty bucket in key (that is, value) order.
     private IEnumerable<(int Key, long Count)> Keys()
     {
+        if (_sparse is not null)
+        {
+            var keys = _sparse.Keys.ToArray();
+            Array.Sort(keys);
+            foreach (var key in keys) yield return (key, _sparse[key]);
+            yield break;
+        }
+
         foreach (var (magnitude, count) in _negative.Descending()) yield return (-magnitude, count);
         if (_zero > 0) yield return (0, _zero);
         foreach (var bucket in _positive.Ascending()) yield return bucket;
+    }
+
+    private void AddPaged(int key, long count)
+    {
+        if (key > 0) _positive.Add(key, count);
+        else if (key < 0) _negative.Add(-key, count);
+        else _zero += count;
+    }
+
+    // Moves to pages if they would take less memory than the dictionary.
+    private void ConsiderPages()
+    {
+        _nextDensityCheck *= 2;
+        var (positive, negative) = (new PageSpan(), new PageSpan());
+        foreach (var key in _sparse!.Keys)
+        {
+            if (key > 0) positive.Add(key);
+            else if (key < 0) negative.Add(-key);
+        }
+
+        if (positive.Bytes + negative.Bytes < (long)_sparse.Count * SparseBytesPerBucket) MoveToPages();
+    }
+
+    private void MoveToPages()
+    {
+        var sparse = _sparse!;
+        _sparse = null;
+        foreach (var (key, count) in sparse) AddPaged(key, count);
+    }
+
+    // What pages would cost for a set of keys of one sign: the distinct pages and the table over their span.
+    private struct PageSpan
+    {
+        private readonly HashSet<int> _pages = [];
+        private int _lowest = int.MaxValue;
+        private int _highest = int.MinValue;
+
+        public PageSpan()
+        {
+        }
+
+        public void Add(int key)
+        {
+            var page = key >> Bins.PageBits;
+            _pages.Add(page);
+            _lowest = Math.Min(_lowest, page);
+            _highest = Math.Max(_highest, page);
+        }
+
+        public readonly long Bytes => _pages.Count == 0 ? 0 : _pages.Count * (long)Bins.PageBytes + (_highest - _lowest + 1) * 8L;
     }
 
     // Counts of positive keys in pages of PageSize adjacent keys; the page
@@ -166,8 +259,11 @@ public sealed class LogSketch
     // holds null for pages with nothing in them.
     private struct Bins
     {
-        private const int PageBits = 5;
+        public const int PageBits = 5;
         private const int PageSize = 1 << PageBits;
+
+        // A page's array: its counts and the array's header.
+        public const int PageBytes = PageSize * sizeof(long) + 24;
         private const int PageMask = PageSize - 1;
 
         private long[]?[]? _pages;
