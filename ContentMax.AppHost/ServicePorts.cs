@@ -2,6 +2,8 @@ namespace ContentMax.AppHost;
 
 // Each service listens on a fixed, documented port in `dotnet run`
 // (Services:<name>:Port overrides it). Test runs get random ports from Aspire.
+// Every service process also gets the AppHost's environment name and a cap on
+// malloc's arenas (NativeMemory.cs).
 public static class ServicePortExtensions
 {
     public const int DashboardDefaultPort = 5180;
@@ -16,6 +18,7 @@ public static class ServicePortExtensions
             .WithHttpEndpoint(port: port, name: "http")
             .WithHttpHealthCheck("/health")
             .WithEnvironment("ASPNETCORE_ENVIRONMENT", environment)
-            .WithEnvironment("DOTNET_ENVIRONMENT", environment);
+            .WithEnvironment("DOTNET_ENVIRONMENT", environment)
+            .WithFewMallocArenas();
     }
 }

@@ -11,7 +11,8 @@ namespace ContentMax.Benchmarks;
 
 // The floor for one HTTP request on this machine: a process of its own running
 // Kestrel with nothing but a minimal-API POST /api/metrics that reads the body
-// and answers ingestion's 202 {"accepted":1}. No authentication, telemetry,
+// and answers ingestion's 202 {"accepted":1} (and a GET /api/health with a
+// fixed answer, the health benchmark's floor). No authentication, telemetry,
 // validation or broker. Offered the same single-metric requests by the same
 // load generator, its CPU per request is what ingestion's is compared with:
 // the machine's speed of the day (system calls, wake-ups, loopback TCP) moves
@@ -65,6 +66,18 @@ public static class BareKestrelBaseline
             response.ContentLength = accepted.Length;
             await response.Body.WriteAsync(accepted);
         });
+        // The health benchmark's floor: a fixed answer of about the size of
+        // health-probe's, with nothing behind it.
+        var health = System.Text.Encoding.UTF8.GetBytes(
+            """{"status":"healthy","groups":{"api":"healthy","database":"healthy","cache":"healthy","messaging":"healthy","services":"healthy","external":"healthy"},"timestamp":"2026-01-01T00:00:00+00:00","uptimeSeconds":1.0,"version":"bare"}""");
+        app.MapGet("/api/health", (HttpContext context) =>
+        {
+            var response = context.Response;
+            response.ContentType = "application/json; charset=utf-8";
+            response.Headers.CacheControl = "no-cache, no-store, must-revalidate";
+            response.ContentLength = health.Length;
+            return response.Body.WriteAsync(health).AsTask();
+        });
         await app.StartAsync();
         Console.WriteLine(app.Urls.First());
         await app.WaitForShutdownAsync();
@@ -76,31 +89,56 @@ public static class BareKestrelBaseline
     // under `workers` connections posting `bodies` for `duration`.
     public static async Task<Result> MeasureAsync(byte[][] bodies, int workers, TimeSpan duration, bool deferred = false)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        if (!Environment.ProcessPath!.EndsWith("/ContentMax.Benchmarks", StringComparison.Ordinal))
+        await using var server = await Server.StartAsync(deferred);
+        await new LoadGenerator(server.Endpoint, workers, bodies, 1).RunAsync(TimeSpan.FromSeconds(5));
+        var cpuBefore = BenchmarkSystem.CpuSeconds(server.ProcessId, withDescendants: false);
+        var result = await new LoadGenerator(server.Endpoint, workers, bodies, 1).RunAsync(duration);
+        var cpu = BenchmarkSystem.CpuSeconds(server.ProcessId, withDescendants: false) - cpuBefore;
+        return new Result(cpu / result.Requests * 1e6, result.Requests / result.Elapsed.TotalSeconds);
+    }
+
+    // The bare server as a child process, killed when disposed.
+    public sealed class Server : IAsyncDisposable
+    {
+        private readonly Process _process;
+
+        private Server(Process process, Uri endpoint) => (_process, Endpoint) = (process, endpoint);
+
+        public Uri Endpoint { get; }
+
+        public int ProcessId => _process.Id;
+
+        public static async Task<Server> StartAsync(bool deferred = false)
         {
-            // Started as `dotnet ContentMax.Benchmarks.dll`.
-            start.ArgumentList.Add(typeof(BareKestrelBaseline).Assembly.Location);
+            var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            if (!Environment.ProcessPath!.EndsWith("/ContentMax.Benchmarks", StringComparison.Ordinal))
+            {
+                // Started as `dotnet ContentMax.Benchmarks.dll`.
+                start.ArgumentList.Add(typeof(BareKestrelBaseline).Assembly.Location);
+            }
+
+            start.ArgumentList.Add(ServerArgument);
+            if (deferred) start.ArgumentList.Add(DeferredArgument);
+            var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the bare Kestrel server.");
+            try
+            {
+                var address = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30))
+                    ?? throw new InvalidOperationException("The bare Kestrel server exited: " + await process.StandardError.ReadToEndAsync());
+                return new Server(process, new Uri(address));
+            }
+            catch
+            {
+                process.Kill();
+                process.Dispose();
+                throw;
+            }
         }
 
-        start.ArgumentList.Add(ServerArgument);
-        if (deferred) start.ArgumentList.Add(DeferredArgument);
-        using var server = Process.Start(start) ?? throw new InvalidOperationException("Could not start the bare Kestrel server.");
-        try
+        public async ValueTask DisposeAsync()
         {
-            var address = await server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30))
-                ?? throw new InvalidOperationException("The bare Kestrel server exited: " + await server.StandardError.ReadToEndAsync());
-            var endpoint = new Uri(address);
-            await new LoadGenerator(endpoint, workers, bodies, 1).RunAsync(TimeSpan.FromSeconds(5));
-            var cpuBefore = BenchmarkSystem.CpuSeconds(server.Id, withDescendants: false);
-            var result = await new LoadGenerator(endpoint, workers, bodies, 1).RunAsync(duration);
-            var cpu = BenchmarkSystem.CpuSeconds(server.Id, withDescendants: false) - cpuBefore;
-            return new Result(cpu / result.Requests * 1e6, result.Requests / result.Elapsed.TotalSeconds);
-        }
-        finally
-        {
-            server.Kill();
-            await server.WaitForExitAsync();
+            _process.Kill();
+            await _process.WaitForExitAsync();
+            _process.Dispose();
         }
     }
 }

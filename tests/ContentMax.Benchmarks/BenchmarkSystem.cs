@@ -189,13 +189,18 @@ public sealed class BenchmarkSystem : IAsyncDisposable
     }
 
     // CPU seconds (user + system) used so far by a process and its descendants.
+    // With descendants, the CPU of those that have exited counts too (their
+    // parent's cutime and cstime): PostgreSQL's backends come and go, and
+    // without it a phase could show the server using less than nothing.
     public static double CpuSeconds(int pid, bool withDescendants = true) => (withDescendants ? Descendants(pid).Prepend(pid) : [pid]).Sum(p =>
     {
         try
         {
             var stat = File.ReadAllText($"/proc/{p}/stat");
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return (double.Parse(fields[11]) + double.Parse(fields[12])) / 100.0;
+            var own = double.Parse(fields[11]) + double.Parse(fields[12]);
+            var exitedChildren = withDescendants ? double.Parse(fields[13]) + double.Parse(fields[14]) : 0;
+            return (own + exitedChildren) / 100.0;
         }
         catch (IOException)
         {
