@@ -193,9 +193,9 @@ public sealed class LogSketch
     {
         if (_sparse is not null)
         {
-            var keys = _sparse.Keys.ToArray();
-            Array.Sort(keys);
-            foreach (var key in keys) yield return (key, _sparse[key]);
+            var buckets = _sparse.ToArray();
+            Array.Sort(buckets, (a, b) => a.Key.CompareTo(b.Key));
+            foreach (var (key, count) in buckets) yield return (key, count);
             yield break;
         }
 
@@ -215,14 +215,17 @@ public sealed class LogSketch
     private void ConsiderPages()
     {
         _nextDensityCheck *= 2;
-        var (positive, negative) = (new PageSpan(), new PageSpan());
-        foreach (var key in _sparse!.Keys)
-        {
-            if (key > 0) positive.Add(key);
-            else if (key < 0) negative.Add(-key);
-        }
+        var keys = _sparse!.Keys;
+        var paged = PagedBytes(keys.Where(k => k > 0)) + PagedBytes(keys.Where(k => k < 0).Select(k => -k));
+        if (paged < (long)_sparse.Count * SparseBytesPerBucket) MoveToPages();
+    }
 
-        if (positive.Bytes + negative.Bytes < (long)_sparse.Count * SparseBytesPerBucket) MoveToPages();
+    // What pages would cost for keys of one sign (by magnitude): the distinct
+    // pages, and the table's slots over their span.
+    private static long PagedBytes(IEnumerable<int> magnitudes)
+    {
+        var pages = magnitudes.Select(m => m >> Bins.PageBits).Distinct().ToList();
+        return pages.Count == 0 ? 0 : pages.Count * (long)Bins.PageBytes + (pages.Max() - pages.Min() + 1) * 8L;
     }
 
     private void MoveToPages()
@@ -230,28 +233,6 @@ public sealed class LogSketch
         var sparse = _sparse!;
         _sparse = null;
         foreach (var (key, count) in sparse) AddPaged(key, count);
-    }
-
-    // What pages would cost for a set of keys of one sign: the distinct pages and the table over their span.
-    private struct PageSpan
-    {
-        private readonly HashSet<int> _pages = [];
-        private int _lowest = int.MaxValue;
-        private int _highest = int.MinValue;
-
-        public PageSpan()
-        {
-        }
-
-        public void Add(int key)
-        {
-            var page = key >> Bins.PageBits;
-            _pages.Add(page);
-            _lowest = Math.Min(_lowest, page);
-            _highest = Math.Max(_highest, page);
-        }
-
-        public readonly long Bytes => _pages.Count == 0 ? 0 : _pages.Count * (long)Bins.PageBytes + (_highest - _lowest + 1) * 8L;
     }
 
     // Counts of positive keys in pages of PageSize adjacent keys; the page
