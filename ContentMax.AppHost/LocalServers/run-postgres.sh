@@ -23,7 +23,12 @@ fi
 if [ "$(id -u)" -eq 0 ] && [ ! -L "$datadir" ]; then
   mkdir -p "$(dirname "$datadir")"
   if ! "${as_postgres[@]}" test -x "$(dirname "$datadir")"; then
-    reachable=/var/lib/contentmax/$(printf %s "$(realpath -m "$datadir")" | sha256sum | cut -c1-16)/postgres
+    folder=/var/lib/contentmax/$(printf %s "$(realpath -m "$datadir")" | sha256sum | cut -c1-16)
+    # A folder there already was made for an earlier data directory at this
+    # path, removed since (with the password its cluster was made with, as a
+    # deleted clone takes its secrets): this new one gets a folder of its own.
+    if [ -e "$folder" ]; then folder=$(mktemp -d "$folder.XXXXXX"); fi
+    reachable=$folder/postgres
     echo "The postgres user cannot reach $(dirname "$datadir") (a folder above it is private)," \
       "so PostgreSQL keeps its data in $reachable; $datadir links to it." >&2
     mkdir -p "$reachable"

@@ -71,6 +71,40 @@ public class LocalServerScriptTests : IDisposable
         }
     }
 
+    // A clone deleted and cloned again at the same path: its relocated cluster
+    // remains, made with a password the new clone does not have. The new data
+    // directory gets a cluster of its own, and the old one is left as it was.
+    [Fact]
+    public async Task PostgresBelowAPrivateFolder_AtAPathAnEarlierCloneUsed_GetsAClusterOfItsOwn()
+    {
+        var privateFolder = Directory.CreateDirectory(Path.Combine(_root, "home2"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute).FullName;
+        var dataDirectory = Path.Combine(privateFolder, "repo", ".data", "postgres");
+        var earlier = "/var/lib/contentmax/" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(dataDirectory)))[..16];
+        Directory.CreateDirectory(Path.Combine(earlier, "postgres"));
+        File.WriteAllText(Path.Combine(earlier, "postgres", "PG_VERSION"), "15\n");
+        var port = LocalPorts.Free();
+        using var owner = Process.Start("sleep", "600")!;
+        using var postgres = Start("run-postgres.sh", [dataDirectory, port.ToString(), WritePassword("postgres2")], owner.Id);
+        string? target = null;
+        try
+        {
+            await WaitForPortAsync(port, TimeSpan.FromSeconds(60), postgres);
+
+            target = new FileInfo(dataDirectory).LinkTarget;
+            Assert.NotNull(target);
+            Assert.StartsWith(earlier + ".", target);
+            Assert.True(File.Exists(Path.Combine(target, "postmaster.pid")), "the new cluster is not the one running");
+            Assert.Equal(["PG_VERSION"], Directory.GetFiles(Path.Combine(earlier, "postgres")).Select(Path.GetFileName));
+        }
+        finally
+        {
+            owner.Kill();
+            if (!await ExitsWithinAsync(postgres, TimeSpan.FromSeconds(30))) postgres.Kill(entireProcessTree: true);
+            Directory.Delete(earlier, recursive: true);
+            if (target is not null) Directory.Delete(Path.GetDirectoryName(target)!, recursive: true);
+        }
+    }
+
     private string WritePassword(string name)
     {
         var path = Path.Combine(_root, name + ".password");
