@@ -79,7 +79,7 @@ public sealed class ApiKeyAuthenticationHandler(ApiKeyRing keyRing, InvalidKeyTh
             return AuthenticateResult.Fail("The API key is not valid.");
         }
 
-        var claims = identity.Claims;
+        var principal = identity.Principal;
         if (fromQuery)
         {
             // A key in a URL ends up in access logs and browser history, so only
@@ -89,11 +89,11 @@ public sealed class ApiKeyAuthenticationHandler(ApiKeyRing keyRing, InvalidKeyTh
                 return AuthenticateResult.Fail("Only ingest keys may be sent in the query string.");
             }
 
-            claims = [.. claims.Where(c => c.Type != ClaimTypes.Role || c.Value == ApiRoles.Ingest)];
+            principal = new ClaimsPrincipal(new ClaimsIdentity(
+                identity.Claims.Where(c => c.Type != ClaimTypes.Role || c.Value == ApiRoles.Ingest), SchemeName));
         }
 
         Activity.Current?.SetTag("contentmax.api_key", identity.Name);
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
@@ -133,7 +133,7 @@ public sealed class ApiKeyAuthenticationHandler(ApiKeyRing keyRing, InvalidKeyTh
         }
     }
 
-    internal static (string? Key, bool FromQuery) ReadKey(HttpRequest request)
+    public static (string? Key, bool FromQuery) ReadKey(HttpRequest request)
     {
         var header = request.Headers[HeaderName].ToString();
         if (!string.IsNullOrWhiteSpace(header))

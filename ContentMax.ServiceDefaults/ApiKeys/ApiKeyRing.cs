@@ -141,4 +141,10 @@ public sealed record ApiKeyIdentity(string Name, List<string> Roles)
         new(ApiKeyClaims.KeyName, Name),
         new(ApiKeyClaims.KeyRole, Roles[0]),
     ];
+
+    // The principal of a request that presents the key in a header, built once
+    // and shared by all of them: nothing in ContentMax changes a request's
+    // principal, and building it per request cloned every claim.
+    public System.Security.Claims.ClaimsPrincipal Principal => field ??=
+        new(new System.Security.Claims.ClaimsIdentity(Claims, ApiKeyAuthenticationHandler.SchemeName));
 }

@@ -34,19 +34,25 @@ public static class RateLimitingExtensions
         return app.Use(async (context, next) =>
         {
             if (context.User.FindFirst(ApiKeyClaims.KeyName)?.Value is { } name
-                && context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is null)
+                && context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is null
+                && !await limiter.AcquireRequestAsync(context, name, context.User.FindFirst(ApiKeyClaims.KeyRole)?.Value ?? ""))
             {
-                var role = context.User.FindFirst(ApiKeyClaims.KeyRole)?.Value ?? "";
-                var decision = await limiter.AcquireAsync(name, role, RateLimitKind.Requests, 1, context.RequestAborted);
-                if (!decision.IsAllowed)
-                {
-                    await WriteTooManyRequestsAsync(context, name, RateLimitKind.Requests, decision);
-                    return;
-                }
+                return;
             }
 
             await next(context);
         });
+    }
+
+    // Counts one request against the key's requests-per-second limit. False
+    // when it is over: the 429 problem has then been written.
+    public static async ValueTask<bool> AcquireRequestAsync(this KeyRateLimiter limiter, HttpContext context, string name, string role)
+    {
+        var decision = await limiter.AcquireAsync(name, role, RateLimitKind.Requests, 1, context.RequestAborted);
+        if (decision.IsAllowed) return true;
+
+        await WriteTooManyRequestsAsync(context, name, RateLimitKind.Requests, decision);
+        return false;
     }
 
     // Counts `count` units (metrics) for the request's key; null when allowed,

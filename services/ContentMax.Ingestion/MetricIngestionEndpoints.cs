@@ -19,6 +19,8 @@ public static class MetricIngestionEndpoints
             .RequireAuthorization(ApiRoles.Ingest)
             .RequireCors(IngestCorsSetup.PolicyName)
             .WithName("IngestMetrics")
+            // Server requests with a header key take IngestFastLane, and come out the same.
+            .WithMetadata(IngestFastLane.Served.Instance)
             // No .Accepts(...): routing would then answer other content types with a bare 415;
             // the handler answers them with a problem that says what to send.
             .WithSummary("Accepts one metric or an array of up to 1000 (application/json or text/plain); answers 202 once the broker has them.")

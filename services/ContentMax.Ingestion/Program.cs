@@ -20,6 +20,7 @@ builder.AddMetricIngestion();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.UseIngestFastLane();
 app.UseCors();
 app.UseAuthentication();
 app.UseApiKeyRateLimits();

@@ -9,7 +9,7 @@ namespace ContentMax.UnitTests;
 
 public class ApiKeyRingTests
 {
-    private static ApiKeyRing Ring(ApiKeyOptions? options = null) => new(new StaticMonitor(options ?? new ApiKeyOptions
+    private static ApiKeyRing Ring(ApiKeyOptions? options = null) => new(new StaticMonitor<ApiKeyOptions>(options ?? new ApiKeyOptions
     {
         Ingest = "ingest-1, ingest-2",
         Read = "read-1",
@@ -140,15 +140,6 @@ public class ApiKeyRingTests
             Assert.True(DateTime.UtcNow < deadline, "the keys file change was not picked up within 10 s");
             await Task.Delay(50);
         }
-    }
-
-    private sealed class StaticMonitor(ApiKeyOptions value) : IOptionsMonitor<ApiKeyOptions>
-    {
-        public ApiKeyOptions CurrentValue => value;
-
-        public ApiKeyOptions Get(string? name) => value;
-
-        public IDisposable? OnChange(Action<ApiKeyOptions, string?> listener) => null;
     }
 
     private sealed class ChangingMonitor(ApiKeyOptions value) : IOptionsMonitor<ApiKeyOptions>

@@ -20,7 +20,7 @@ public class KeyRateLimiterTests
     }
 
     private KeyRateLimiter Limiter(IRateLimitStore store, RateLimitOptions? options = null) =>
-        new(store, new StaticMonitor(options ?? Options()), _time, NullLogger<KeyRateLimiter>.Instance);
+        new(store, new StaticMonitor<RateLimitOptions>(options ?? Options()), _time, NullLogger<KeyRateLimiter>.Instance);
 
     private static async Task<int> AllowedAsync(KeyRateLimiter limiter, int attempts, RateLimitKind kind = RateLimitKind.Requests, long count = 1, string key = "limited")
     {
@@ -172,12 +172,4 @@ public class KeyRateLimiterTests
         }
     }
 
-    private sealed class StaticMonitor(RateLimitOptions value) : IOptionsMonitor<RateLimitOptions>
-    {
-        public RateLimitOptions CurrentValue => value;
-
-        public RateLimitOptions Get(string? name) => value;
-
-        public IDisposable? OnChange(Action<RateLimitOptions, string?> listener) => null;
-    }
 }
