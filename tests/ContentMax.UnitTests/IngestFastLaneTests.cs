@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using ContentMax.Ingestion;
 using ContentMax.ServiceDefaults.ApiKeys;
 using Microsoft.AspNetCore.Http;
@@ -9,7 +8,7 @@ namespace ContentMax.UnitTests;
 // full pipeline (authentication, CORS, authorization) to be answered there.
 // The answers themselves are checked end to end by the integration tests
 // (ApiKeyTests, RateLimitTests, CardinalityTests, MalformedInputCorpusTests,
-// BrowserCorsTests), which now reach the lane whenever they send a header key.
+// BrowserSnippetTests), which reach the lane whenever they send a header key.
 public class IngestFastLaneTests
 {
     private static readonly ApiKeyRing Keys = new(new StaticMonitor<ApiKeyOptions>(new ApiKeyOptions
