@@ -46,7 +46,13 @@ internal sealed class MassTransitMetricsTransport(IBus bus, IOptions<ContentMaxM
 
         // Publish returns once the broker has confirmed the message; a broker
         // that is down makes it throw or time out, and the sender retries.
-        await bus.Publish(message, cancellationToken).ConfigureAwait(false);
+        // Mandatory: until aggregation has bound its storage queue (it has never
+        // run against this broker), the broker returns the message instead of
+        // confirming it into no queue, and the sender retries it too.
+        await bus.Publish(message, Mandatory, cancellationToken).ConfigureAwait(false);
         return DeliveryResult.Delivered;
     }
+
+    private static readonly IPipe<PublishContext<MetricsBatchReceived>> Mandatory =
+        Pipe.Execute<PublishContext<MetricsBatchReceived>>(context => context.Mandatory = true);
 }

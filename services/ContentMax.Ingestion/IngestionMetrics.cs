@@ -27,7 +27,7 @@ public sealed class IngestionMetrics
     public Counter<long> MetricsPublished { get; }
     public Counter<long> MessagesPublished { get; }
 
-    // Tagged reason: overloaded, broker_unavailable.
+    // Tagged reason: overloaded, broker_unavailable, unroutable (no queue bound).
     public Counter<long> MetricsRejected { get; }
     public Histogram<int> MessageSize { get; }
 

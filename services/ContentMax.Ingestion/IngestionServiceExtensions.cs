@@ -24,13 +24,17 @@ public static class IngestionServiceExtensions
         return builder;
     }
 
-    // Ingestion declares the storage queue and binds it to the message's exchange
-    // itself. Without this, metrics published before the aggregation service
-    // first started would reach an exchange with no queue and vanish after a 202.
-    // It is declared with the same queue type (Messaging:QuorumQueues) as the consumer's.
+    // Ingestion declares the storage queue and binds it to the message's own
+    // exchange. Without this, metrics published before the aggregation service
+    // first bound its queue would reach an exchange with no queue and vanish.
+    // The queue is declared with the same type (Messaging:QuorumQueues) as the
+    // consumer's. Aggregation reaches the same queue through an exchange of the
+    // queue's name; RabbitMQ puts a message into a queue once however many routes
+    // lead there. Messages are also published mandatory (MetricBatcher), so a
+    // message no queue takes is refused, never confirmed.
     public static void BindMetricsStorageQueue(this IRabbitMqBusFactoryConfigurator rabbit, IConfiguration configuration) =>
         rabbit.Publish<MetricsBatchReceived>(publish =>
-            publish.BindQueue(MessagingTopology.MetricsStorageQueue, MessagingTopology.MetricsStorageQueue,
+            publish.BindQueue(publish.Exchange.ExchangeName, MessagingTopology.MetricsStorageQueue,
                 queue => queue.SetConfiguredQueueType(configuration)));
 }
 

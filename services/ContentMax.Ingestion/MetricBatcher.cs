@@ -179,12 +179,21 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
         try
         {
             // The compact binary form: a fraction of the cost of thousands of
-            // objects as JSON, on both sides of the broker.
-            await bus.Publish(new MetricsBatchReceived { Packed = MetricBatchCodec.Encode(points), Source = message.Source! }, timeout.Token);
+            // objects as JSON, on both sides of the broker. Mandatory: the broker
+            // confirms a message no queue takes like any other, unless told to
+            // return it; returned, it fails here and its requests get a 503.
+            await bus.Publish(new MetricsBatchReceived { Packed = MetricBatchCodec.Encode(points), Source = message.Source! }, Mandatory, timeout.Token);
             metrics.MetricsPublished.Add(count);
             metrics.MessagesPublished.Add(1);
             metrics.MessageSize.Record(count);
             message.Completion.TrySetResult();
+        }
+        catch (MessageReturnedException ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, "no queue bound");
+            logger.LogError("The broker returned {Count} metrics: no queue is bound to the message's exchange ({Error})", count, ex.InnerException?.Message);
+            metrics.MetricsRejected.Add(count, new KeyValuePair<string, object?>("reason", "unroutable"));
+            message.Completion.TrySetException(new IngestionUnavailableException("The message broker has no queue for metrics.", TimeSpan.FromSeconds(5), ex));
         }
         catch (Exception ex)
         {
@@ -198,6 +207,9 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
             Interlocked.Add(ref _pendingMetrics, -count);
         }
     }
+
+    private static readonly IPipe<PublishContext<MetricsBatchReceived>> Mandatory =
+        Pipe.Execute<PublishContext<MetricsBatchReceived>>(context => context.Mandatory = true);
 
     // The message continues the trace of the first request whose span is
     // recorded (requests on the ingest route are sampled) and links the other

@@ -107,6 +107,22 @@ public sealed class FaultFixture : IAsyncLifetime
         }
     }
 
+    // Takes away every route into the storage queue, as on a broker the
+    // aggregation service has never run against: its exchange (and with it the
+    // message exchange's binding to it) and ingestion's own binding. The queue
+    // and what it holds stay. Aggregation declares its routes again when it starts.
+    public async Task RemoveStorageRoutesAsync()
+    {
+        var factory = new ConnectionFactory { Uri = new Uri(await ConnectionStringAsync("messaging")) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        await channel.ExchangeDeleteAsync(MessagingTopology.MetricsStorageQueue);
+        await channel.QueueUnbindAsync(MessagingTopology.MetricsStorageQueue, MessageExchange, "");
+    }
+
+    // MassTransit names a message type's exchange after its full name.
+    public static readonly string MessageExchange = $"{typeof(MetricsBatchReceived).Namespace}:{nameof(MetricsBatchReceived)}";
+
     public Task<(uint Messages, uint Consumers)> ErrorQueueAsync() => QueueAsync(MessagingTopology.MetricsStorageQueue + "_error");
 
     // Empties the error queue, returning how many messages it held.
