@@ -44,7 +44,7 @@ public sealed class AggregationOptions
     // of them costs nothing more to store. Every replica must use the same set;
     // a new set starts its own tagged rollups (older periods fall back to raw rows).
     [RegularExpression(@"^\s*[^,\s][^,]*(,\s*[^,\s][^,]*)*$", ErrorMessage = "Aggregation:RollupTagKeys must be a comma-separated list of tag keys.")]
-    public string RollupTagKeys { get; set; } = "route,status,service,method,page";
+    public string RollupTagKeys { get; set; } = "route,status,service,method,page,level";
 
     // The tag keys of RollupTagKeys, distinct and in ordinal order (empty: no tagged rollups).
     public string[] TagKeys => [.. RollupTagKeys.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];

@@ -29,7 +29,7 @@ public sealed class QueryDataLoader(BenchmarkSystem system, BenchmarkReport repo
     }
 
     // The tag keys the loader keeps tagged rollups by: Aggregation:RollupTagKeys' default.
-    public static readonly string[] RollupTagKeys = ["method", "page", "route", "service", "status"];
+    public static readonly string[] RollupTagKeys = ["level", "method", "page", "route", "service", "status"];
 
     // COPY `rows` points (name and tags JSON per row) spread over the last 7
     // days into a staging table, then moves them into metrics in time order

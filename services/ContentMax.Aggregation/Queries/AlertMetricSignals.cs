@@ -1,5 +1,7 @@
+using ContentMax.Aggregation.Storage;
 using ContentMax.Alerting.Evaluation;
 using ContentMax.Alerting.Rules;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using ContentMax.Contracts.Http;
@@ -8,8 +10,11 @@ namespace ContentMax.Aggregation.Queries;
 
 // The metric reads alerting judges its rules by. A whole metric is read from
 // the rollups (the same merge the query API does); a selector with tags or
-// conditions reads the raw rows of its window through the (name, ts) index.
-public sealed class AlertMetricSignals(NpgsqlDataSource dataSource, MetricQueries queries) : IMetricSignals
+// conditions reads the raw rows of its window through the (name, ts) index,
+// unless the minute rollups show that none of them can match (NoneCanMatchAsync).
+public sealed class AlertMetricSignals(
+    NpgsqlDataSource dataSource, MetricQueries queries, IOptions<AggregationOptions> aggregation, IOptions<RetentionOptions> retention, TimeProvider time)
+    : IMetricSignals
 {
     public async Task<double?> AggregateAsync(
         MetricSelector selector, string aggregate, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
@@ -36,6 +41,8 @@ public sealed class AlertMetricSignals(NpgsqlDataSource dataSource, MetricQuerie
             var all = await queries.AggregateAsync(from, to, selector.Metric, cancellationToken);
             return all.GetValueOrDefault(selector.Metric);
         }
+
+        if (await NoneCanMatchAsync(selector, from, to, cancellationToken)) return null;
 
         // Single values filtered in SQL (as a sketch built there once there are
         // more than ExactLimit of them, so a long window's raw values are never
@@ -73,11 +80,52 @@ public sealed class AlertMetricSignals(NpgsqlDataSource dataSource, MetricQuerie
             return all.GetValueOrDefault(selector.Metric)?.Count ?? 0;
         }
 
+        if (await NoneCanMatchAsync(selector, from, to, cancellationToken)) return 0;
+
         await using var command = dataSource.CreateCommand();
         var window = Window(command, from, to);
         var where = SelectorSql.Where(selector, command);
         command.CommandText = $"SELECT coalesce(sum({SelectorSql.Weight(selector, command)}), 0)::bigint FROM metrics WHERE {window} AND {where}";
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    // True when the minute rollups show that no raw row of [from, to) can match
+    // the selector, so the raw read (a scan of all the metric's rows in the
+    // window, as tags are not indexed) can be skipped: a rule on a rare
+    // selector (errors{level: fatal}) then costs nothing while the metric
+    // itself is busy. Exact: the rollups are written in the same transaction
+    // as the raw rows. A selector with tag conditions asks the tagged minute
+    // rollups, which hold every point carrying one of the rollup keys, so
+    // every point such conditions can match when all their keys are rollup
+    // keys, from when this key set's rollups began (rollup_tag_keys.since);
+    // one without asks the untagged minute rollups. Either is read only within
+    // the minute rollups' retention. False when the rollups cannot tell.
+    private async Task<bool> NoneCanMatchAsync(MetricSelector selector, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        if (from < time.GetUtcNow() - retention.Value.Minute) return false;
+        var rollupKeys = aggregation.Value.TagKeys;
+        var keys = SelectorSql.TagKeys(selector).ToList();
+        if (!keys.All(k => rollupKeys.Contains(k, StringComparer.Ordinal))) return false;
+
+        await using var command = dataSource.CreateCommand();
+        var first = SelectorSql.Add(command, new DateTime(from.UtcTicks - from.UtcTicks % TimeSpan.TicksPerMinute, DateTimeKind.Utc), NpgsqlDbType.TimestampTz);
+        var end = SelectorSql.Add(command, to.UtcDateTime, NpgsqlDbType.TimestampTz);
+        if (keys.Count == 0)
+        {
+            var name = SelectorSql.Add(command, selector.Metric, NpgsqlDbType.Text);
+            command.CommandText = $"SELECT NOT EXISTS (SELECT 1 FROM metric_rollups_minute WHERE name = {name} AND bucket >= {first} AND bucket < {end})";
+        }
+        else
+        {
+            var keySet = SelectorSql.Add(command, rollupKeys, NpgsqlDbType.Array | NpgsqlDbType.Text);
+            var where = SelectorSql.Where(selector, command, tags: "dims");
+            command.CommandText = $"""
+                SELECT coalesce((SELECT since <= {first} FROM rollup_tag_keys WHERE keys = {keySet}), false)
+                    AND NOT EXISTS (SELECT 1 FROM metric_rollups_tagged_minute WHERE {where} AND bucket >= {first} AND bucket < {end})
+                """;
+        }
+
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     private static string Window(NpgsqlCommand command, DateTimeOffset from, DateTimeOffset to) =>

@@ -16,13 +16,15 @@ namespace ContentMax.Alerting.Evaluation;
 // histogram point's sketch otherwise).
 public static class SelectorSql
 {
-    public static string Where(MetricSelector selector, NpgsqlCommand command)
+    // `tags` names the column the tag conditions read: the raw rows' tags, or
+    // the tagged rollups' dims (the same JSON object, cut to the rollup keys).
+    public static string Where(MetricSelector selector, NpgsqlCommand command, string tags = "tags")
     {
         var sql = new StringBuilder();
         sql.Append("name = ").Append(Add(command, selector.Metric, NpgsqlDbType.Text));
-        if (selector.Tags is { Count: > 0 } tags)
+        if (selector.Tags is { Count: > 0 } equals)
         {
-            sql.Append(" AND tags @> ").Append(Add(command, JsonSerializer.Serialize(tags), NpgsqlDbType.Jsonb));
+            sql.Append(" AND ").Append(tags).Append(" @> ").Append(Add(command, JsonSerializer.Serialize(equals), NpgsqlDbType.Jsonb));
         }
 
         foreach (var filter in selector.Where ?? [])
@@ -30,12 +32,16 @@ public static class SelectorSql
             if (filter.Tag is null) continue;
             // A tag that is missing or not a number never matches a numeric comparison.
             var tag = Add(command, filter.Tag, NpgsqlDbType.Text);
-            sql.Append(" AND (CASE WHEN tags ->> ").Append(tag).Append(" ~ '^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$' THEN (tags ->> ")
-                .Append(tag).Append(")::float8 END) ").Append(SqlOp(filter.Op)).Append(' ').Append(Add(command, filter.Value, NpgsqlDbType.Double));
+            sql.Append(" AND (CASE WHEN ").Append(tags).Append(" ->> ").Append(tag).Append(" ~ '^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$' THEN (")
+                .Append(tags).Append(" ->> ").Append(tag).Append(")::float8 END) ").Append(SqlOp(filter.Op)).Append(' ').Append(Add(command, filter.Value, NpgsqlDbType.Double));
         }
 
         return sql.ToString();
     }
+
+    // The tag keys the selector's conditions read.
+    public static IEnumerable<string> TagKeys(MetricSelector selector) =>
+        (selector.Tags?.Keys ?? Enumerable.Empty<string>()).Concat((selector.Where ?? []).Where(f => f.Tag is not null).Select(f => f.Tag!)).Distinct(StringComparer.Ordinal);
 
     // The comparisons on a single value, "true" when there are none.
     public static string ValueConditions(MetricSelector selector, NpgsqlCommand command)
