@@ -368,6 +368,57 @@ public class AlertingTests(AppHostFixture fixture, Xunit.Abstractions.ITestOutpu
         Assert.Equal(HttpStatusCode.NoContent, (await _admin.DeleteAsync($"/api/slos/{id}")).StatusCode);
     }
 
+    // A recount reads a minute's raw points again only when the minute rollups
+    // say its metric gained observations: a counted minute is left as it is on
+    // the cycles after (its row is not rewritten), and a late point into it is
+    // counted at the next cycle.
+    [Fact]
+    public async Task Slo_RecountsAMinuteOnlyWhenItsMetricGainedPoints_AndCountsALatePoint()
+    {
+        var id = NewId("slo-recount");
+        var metric = MetricsApi.UniqueName();
+        var put = await _admin.PutAsJsonAsync($"/api/slos/{id}", new
+        {
+            name = "Test recount",
+            objective = 99,
+            window = "1d",
+            good = new { metric, where = new[] { new { tag = "status", op = "<", value = 500 } } },
+            total = new { metric },
+        });
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+
+        var at = DateTimeOffset.UtcNow.AddSeconds(-20);
+        var minute = new DateTimeOffset(at.UtcTicks - at.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
+        object Request(string status) => new { metric, value = 1, timestamp = at.ToUnixTimeMilliseconds(), tags = new Dictionary<string, string> { ["status"] = status } };
+        Assert.Equal(HttpStatusCode.Accepted, (await _ingestion.PostAsync(Enumerable.Range(0, 20).Select(i => Request(i < 5 ? "503" : "200")).ToArray())).StatusCode);
+        await Eventually.UntilAsync(() => _reader.GetFromJsonAsync<JsonObject>($"/api/slos/{id}"), r => r!["total"]!.GetValue<long>() == 20, Patience, r => r!.ToJsonString());
+
+        async Task<(long Good, long Total, long? Source, string Version)> RowAsync()
+        {
+            await using var connection = await fixture.OpenDatabaseAsync();
+            await using var command = new Npgsql.NpgsqlCommand("SELECT good, total, source_count, xmin::text FROM slo_minutes WHERE slo_id = $1 AND bucket = $2", connection)
+            {
+                Parameters = { new() { Value = id }, new() { Value = minute.UtcDateTime } },
+            };
+            await using var reader = await command.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync(), $"no slo_minutes row for {minute:O}");
+            return (reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.GetString(3));
+        }
+
+        var counted = await RowAsync();
+        Assert.Equal((15L, 20L, (long?)20), (counted.Good, counted.Total, counted.Source));
+        await Task.Delay(TimeSpan.FromSeconds(4)); // four evaluation cycles, each recounting the last minutes
+        Assert.Equal(counted, await RowAsync());
+
+        Assert.Equal(HttpStatusCode.Accepted, (await _ingestion.PostAsync(Request("500"))).StatusCode);
+        await Eventually.UntilAsync(() => _reader.GetFromJsonAsync<JsonObject>($"/api/slos/{id}"), r => r!["total"]!.GetValue<long>() == 21, Patience, r => r!.ToJsonString());
+        var recounted = await RowAsync();
+        Assert.Equal((15L, 21L, (long?)21), (recounted.Good, recounted.Total, recounted.Source));
+        Assert.NotEqual(counted.Version, recounted.Version);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await _admin.DeleteAsync($"/api/slos/{id}")).StatusCode);
+    }
+
     [Fact]
     public async Task RulesAndSilences_NeedTheAdminKey_AndBadRulesAreRejectedField_ByField()
     {

@@ -138,11 +138,12 @@ public class SchemaUpgradeTests(AppHostFixture fixture)
                 .StoreAsync([new StorageMessage(Guid.NewGuid(), after, DeduplicateIds: false)], CancellationToken.None);
 
             await using (var command = data.CreateCommand("""
-                SELECT (SELECT since FROM rollup_tag_keys WHERE keys = '{method,page,route,service,status}'),
+                SELECT (SELECT since FROM rollup_tag_keys WHERE keys = $1),
                        (SELECT sum(count) FROM metric_rollups_tagged_hour WHERE name = 'upgrade_tagged')::bigint
                 """))
-            await using (var reader = await command.ExecuteReaderAsync())
             {
+                command.Parameters.Add(new NpgsqlParameter { Value = options.Value.TagKeys });
+                await using var reader = await command.ExecuteReaderAsync();
                 await reader.ReadAsync();
                 Assert.InRange(reader.GetFieldValue<DateTimeOffset>(0), now.AddMinutes(10), now.AddMinutes(20));
                 Assert.Equal(after.Count, reader.GetInt64(1));
@@ -202,8 +203,8 @@ public class SchemaUpgradeTests(AppHostFixture fixture)
             await new MetricStore(data, Options.Create(new DatadogOptions()), options)
                 .StoreAsync([new StorageMessage(Guid.NewGuid(), points, DeduplicateIds: false)], CancellationToken.None);
 
-            // 0017 (quarters) and 0018 (packed sketches).
-            Assert.Equal(2, await new MigrationRunner(server.ConnectionString, NullLogger.Instance).RunAsync(CancellationToken.None));
+            // 0017 (quarters), 0018 (packed sketches) and 0019 (SLO source counts).
+            Assert.Equal(3, await new MigrationRunner(server.ConnectionString, NullLogger.Instance).RunAsync(CancellationToken.None));
 
             await using (var command = data.CreateCommand("SELECT coalesce(sum(count), 0)::bigint FROM metric_rollups_tagged_quarter WHERE name = 'upgrade_quarters'"))
             {

@@ -11,9 +11,12 @@ public sealed record SloWindowCounts(TimeSpan Window, long Good, long Total);
 public sealed class SloTracker(NpgsqlDataSource dataSource)
 {
     // Late points are recounted once a minute (RecountEvery); the cycles in
-    // between recount only the current and the previous minute. Every recount
-    // reads the raw points of its minutes, which under heavy traffic is the
-    // evaluator's biggest cost; a late point still counts within a minute.
+    // between recount only the current and the previous minute. A recount
+    // reads the raw points of a minute again only when the minute rollups say
+    // its metrics gained observations since it was last counted (source_count),
+    // so each busy minute's raw points are read about once after they stop
+    // arriving, not on every cycle of the lateness allowance; a late point
+    // still counts within a minute.
     public static readonly TimeSpan RecountEvery = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan Recent = TimeSpan.FromMinutes(1);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _lastRecount = new(StringComparer.Ordinal);
@@ -52,15 +55,20 @@ public sealed class SloTracker(NpgsqlDataSource dataSource)
         while (countedTo + BackfillChunk < now - lateness)
         {
             var chunkEnd = countedTo + BackfillChunk;
-            await CountAsync(slo, countedTo, chunkEnd, cancellationToken);
+            await CountAsync(slo, countedTo, chunkEnd, recount: false, cancellationToken);
             countedTo = chunkEnd;
         }
 
-        await CountAsync(slo, MinuteStart(countedTo - lateness), now, cancellationToken);
+        await CountAsync(slo, MinuteStart(countedTo - lateness), now, recount: true, cancellationToken);
     }
 
-    // Counts [from, to) into slo_minutes and records `to` as counted, in one transaction.
-    private async Task CountAsync(SloDefinition slo, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    // Counts [from, to) into slo_minutes and records `to` as counted, in one
+    // transaction. A backfill counts every point of the span. A recount counts
+    // only the minutes whose metrics' observations in the minute rollups differ
+    // from those it last counted (source_count), whole minutes at a time: the
+    // rollup rows and the raw rows are written in one transaction and read here
+    // in one statement, so the count and its source_count always agree.
+    private async Task CountAsync(SloDefinition slo, DateTimeOffset from, DateTimeOffset to, bool recount, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -72,14 +80,42 @@ public sealed class SloTracker(NpgsqlDataSource dataSource)
         var totalWeight = SelectorSql.Weight(slo.Total, command);
         var good = SelectorSql.Where(slo.Good, command);
         var goodWeight = SelectorSql.Weight(slo.Good, command);
-        command.CommandText = $"""
-            INSERT INTO slo_minutes (slo_id, bucket, good, total)
-            SELECT {id}, coalesce(t.bucket, g.bucket), least(coalesce(g.n, 0), coalesce(t.n, 0)), coalesce(t.n, 0)
-            FROM (SELECT date_trunc('minute', ts) AS bucket, sum({totalWeight}) AS n FROM metrics WHERE ts >= {start} AND ts < {end} AND {total} GROUP BY 1) t
-            FULL JOIN (SELECT date_trunc('minute', ts) AS bucket, sum({goodWeight}) AS n FROM metrics WHERE ts >= {start} AND ts < {end} AND {good} GROUP BY 1) g
-                ON g.bucket = t.bucket
-            ON CONFLICT (slo_id, bucket) DO UPDATE SET good = excluded.good, total = excluded.total
-            """;
+        if (recount)
+        {
+            var names = SelectorSql.Add(command, new[] { slo.Total.Metric, slo.Good.Metric }.Distinct(StringComparer.Ordinal).ToArray(),
+                NpgsqlDbType.Array | NpgsqlDbType.Text);
+            command.CommandText = $"""
+                WITH sources AS (
+                    SELECT bucket, sum(count)::bigint AS n FROM metric_rollups_minute
+                    WHERE name = ANY({names}) AND bucket >= {start} AND bucket < {end}
+                    GROUP BY bucket
+                ), changed AS (
+                    SELECT s.bucket, s.n FROM sources s
+                    LEFT JOIN slo_minutes m ON m.slo_id = {id} AND m.bucket = s.bucket
+                    WHERE m.source_count IS DISTINCT FROM s.n
+                )
+                INSERT INTO slo_minutes (slo_id, bucket, good, total, source_count)
+                SELECT {id}, c.bucket, least(x.good, x.total), x.total, c.n
+                FROM changed c CROSS JOIN LATERAL (
+                    SELECT coalesce(sum({totalWeight}) FILTER (WHERE {total}), 0)::bigint AS total,
+                           coalesce(sum({goodWeight}) FILTER (WHERE {good}), 0)::bigint AS good
+                    FROM metrics WHERE ts >= c.bucket AND ts < c.bucket + interval '1 minute' AND name = ANY({names})
+                ) x
+                ON CONFLICT (slo_id, bucket) DO UPDATE SET good = excluded.good, total = excluded.total, source_count = excluded.source_count
+                """;
+        }
+        else
+        {
+            command.CommandText = $"""
+                INSERT INTO slo_minutes (slo_id, bucket, good, total)
+                SELECT {id}, coalesce(t.bucket, g.bucket), least(coalesce(g.n, 0), coalesce(t.n, 0)), coalesce(t.n, 0)
+                FROM (SELECT date_trunc('minute', ts) AS bucket, sum({totalWeight}) AS n FROM metrics WHERE ts >= {start} AND ts < {end} AND {total} GROUP BY 1) t
+                FULL JOIN (SELECT date_trunc('minute', ts) AS bucket, sum({goodWeight}) AS n FROM metrics WHERE ts >= {start} AND ts < {end} AND {good} GROUP BY 1) g
+                    ON g.bucket = t.bucket
+                ON CONFLICT (slo_id, bucket) DO UPDATE SET good = excluded.good, total = excluded.total, source_count = NULL
+                """;
+        }
+
         await command.ExecuteNonQueryAsync(cancellationToken);
 
         await using var progress = new NpgsqlCommand("""
