@@ -83,18 +83,18 @@ public sealed class AlertEvaluator(
         var now = time.GetUtcNow();
 
         var rules = (await ruleStore.RulesAsync(cancellationToken)).Select(r => r.Rule).Where(r => r.Enabled).ToList();
-        var sloList = (await ruleStore.SlosAsync(cancellationToken)).Select(s => s.Slo).Where(s => s.Enabled).ToList();
+        var sloList = (await ruleStore.SlosAsync(cancellationToken)).Where(s => s.Slo.Enabled).ToList();
         // Each SLO and each rule within its own time limit: one that is slow or
         // broken gets an error of its own (its burn rules carry it for an SLO)
         // and keeps its state, and the others are judged as usual.
         var burnRates = new Dictionary<string, Dictionary<TimeSpan, double>>(StringComparer.Ordinal);
         var sloErrors = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var slo in sloList)
+        foreach (var (slo, _, definedAt) in sloList)
         {
             rules.AddRange(slo.BurnRules());
             var error = await WithinLimitAsync(settings.RuleTimeout, async limit =>
             {
-                await slos.UpdateAsync(slo, now, settings.SloLateness, limit);
+                await slos.UpdateAsync(slo, definedAt, now, settings.SloLateness, limit);
                 var counts = await slos.CountsAsync(slo.Id, now, BurnWindows, limit);
                 burnRates[slo.Id] = counts.ToDictionary(c => c.Window, c => BurnRate.Rate(c.Good, c.Total, slo.ObjectiveFraction));
             }, cancellationToken);

@@ -30,7 +30,9 @@ public sealed class SloTracker(NpgsqlDataSource dataSource)
     // An SLO whose counts lag its window (a new SLO: up to 30 days) is first
     // backfilled chunk by chunk; each chunk commits with its progress, so a
     // cycle that runs out of time (cancellation) loses at most one chunk.
-    public async Task UpdateAsync(SloDefinition slo, DateTimeOffset now, TimeSpan lateness, CancellationToken cancellationToken)
+    // `definedAt` is the definition's updated_at as it was read: a count whose
+    // definition has changed since (or was deleted) writes nothing.
+    public async Task UpdateAsync(SloDefinition slo, DateTimeOffset definedAt, DateTimeOffset now, TimeSpan lateness, CancellationToken cancellationToken)
     {
         if (_lastRecount.TryGetValue(slo.Id, out var recounted) && now - recounted < RecountEvery && now >= recounted)
         {
@@ -55,11 +57,11 @@ public sealed class SloTracker(NpgsqlDataSource dataSource)
         while (countedTo + BackfillChunk < now - lateness)
         {
             var chunkEnd = countedTo + BackfillChunk;
-            await CountAsync(slo, countedTo, chunkEnd, recount: false, cancellationToken);
+            if (!await CountAsync(slo, definedAt, countedTo, chunkEnd, recount: false, cancellationToken)) return;
             countedTo = chunkEnd;
         }
 
-        await CountAsync(slo, MinuteStart(countedTo - lateness), now, recount: true, cancellationToken);
+        await CountAsync(slo, definedAt, MinuteStart(countedTo - lateness), now, recount: true, cancellationToken);
     }
 
     // Counts [from, to) into slo_minutes and records `to` as counted, in one
@@ -68,10 +70,22 @@ public sealed class SloTracker(NpgsqlDataSource dataSource)
     // from those it last counted (source_count), whole minutes at a time: the
     // rollup rows and the raw rows are written in one transaction and read here
     // in one statement, so the count and its source_count always agree.
-    private async Task CountAsync(SloDefinition slo, DateTimeOffset from, DateTimeOffset to, bool recount, CancellationToken cancellationToken)
+    // Counts under a share lock on the definition's row, as it was read: a
+    // change or delete (which clears the SLO's counts) waits for the count to
+    // commit, and a count that finds the definition changed writes nothing and
+    // returns false. Without it, a cycle still counting with the old
+    // selectors could write its counts after the change cleared them.
+    private async Task<bool> CountAsync(SloDefinition slo, DateTimeOffset definedAt, DateTimeOffset from, DateTimeOffset to, bool recount, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var current = new NpgsqlCommand("SELECT 1 FROM slos WHERE id = $1 AND updated_at = $2 FOR SHARE", connection, transaction))
+        {
+            current.Parameters.Add(new NpgsqlParameter { Value = slo.Id });
+            current.Parameters.Add(new NpgsqlParameter { Value = definedAt.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            if (await current.ExecuteScalarAsync(cancellationToken) is null) return false;
+        }
+
         await using var command = new NpgsqlCommand { Connection = connection, Transaction = transaction };
         var id = SelectorSql.Add(command, slo.Id, NpgsqlDbType.Text);
         var start = SelectorSql.Add(command, from.UtcDateTime, NpgsqlDbType.TimestampTz);
@@ -126,6 +140,7 @@ public sealed class SloTracker(NpgsqlDataSource dataSource)
         progress.Parameters.Add(new NpgsqlParameter { Value = to.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
         await progress.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        return true;
     }
 
     // Good and total events over each window ending now.
