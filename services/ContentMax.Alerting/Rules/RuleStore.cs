@@ -28,12 +28,17 @@ public sealed class RuleStore(NpgsqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await SeedTableAsync(connection, "alert_rules", seed.Rules.Select(r => (r.Id, JsonSerializer.Serialize(r, AlertingJson.Options))), cancellationToken);
-        await SeedTableAsync(connection, "slos", seed.Slos.Select(s => (s.Id, JsonSerializer.Serialize(s, AlertingJson.Options))), cancellationToken);
+        await SeedTableAsync(connection, "alert_rules", seed.Rules.Select(r => (r.Id, JsonSerializer.Serialize(r, AlertingJson.Options))), null, cancellationToken);
+        // A changed SLO starts counting afresh, as after a PUT.
+        await SeedTableAsync(connection, "slos", seed.Slos.Select(s => (s.Id, JsonSerializer.Serialize(s, AlertingJson.Options))),
+            "minutes AS (DELETE FROM slo_minutes WHERE slo_id IN (SELECT id FROM seeded)), progress AS (DELETE FROM slo_progress WHERE slo_id IN (SELECT id FROM seeded))",
+            cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
-    private static async Task SeedTableAsync(NpgsqlConnection connection, string table, IEnumerable<(string Id, string Json)> rows, CancellationToken cancellationToken)
+    // `onChange`: more CTEs run with the ids seeded (inserted or changed) in `seeded`.
+    private static async Task SeedTableAsync(NpgsqlConnection connection, string table, IEnumerable<(string Id, string Json)> rows, string? onChange,
+        CancellationToken cancellationToken)
     {
         var list = rows.ToList();
         await using var command = new NpgsqlCommand($"""
@@ -43,7 +48,7 @@ public sealed class RuleStore(NpgsqlDataSource dataSource)
                 ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, updated_at = now()
                     WHERE {table}.source = 'seed' AND {table}.definition <> excluded.definition
                 RETURNING id
-            )
+            ){(onChange is null ? "" : ", " + onChange)}
             DELETE FROM {table} WHERE source = 'seed' AND NOT (id = ANY($1))
             """, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = list.Select(r => r.Id).ToArray() });
