@@ -20,55 +20,40 @@ public class SloTrackerTests(AppHostFixture fixture)
     [Fact]
     public async Task ASeedFileThatChangesAnSlo_ClearsItsCounts_AndAnUnchangedOneKeepsThem()
     {
-        var server = new NpgsqlConnectionStringBuilder(await fixture.ConnectionStringAsync("metricsdb"))
+        await using var server = await PrivateDatabase.CreateAsync(fixture, "seed_");
+        await new MigrationRunner(server.ConnectionString, NullLogger.Instance).RunAsync(CancellationToken.None);
+        await using var data = NpgsqlDataSource.Create(server.ConnectionString);
+        var store = new RuleStore(data);
+        SloDefinition Slo(double objective) => new()
         {
-            Database = "seed_" + Guid.NewGuid().ToString("N")[..10],
+            Id = "seeded", Name = "Seeded", Objective = objective,
+            Good = new MetricSelector { Metric = "requests", Where = [new ValueFilter { Tag = "status", Op = "<", Value = 500 }] },
+            Total = new MetricSelector { Metric = "requests" },
         };
-        try
+
+        async Task<long> CountsAsync()
         {
-            await new MigrationRunner(server.ConnectionString, NullLogger.Instance).RunAsync(CancellationToken.None);
-            await using var data = NpgsqlDataSource.Create(server.ConnectionString);
-            var store = new RuleStore(data);
-            SloDefinition Slo(double objective) => new()
-            {
-                Id = "seeded", Name = "Seeded", Objective = objective,
-                Good = new MetricSelector { Metric = "requests", Where = [new ValueFilter { Tag = "status", Op = "<", Value = 500 }] },
-                Total = new MetricSelector { Metric = "requests" },
-            };
-
-            async Task<long> CountsAsync()
-            {
-                await using var command = data.CreateCommand(
-                    "SELECT (SELECT count(*) FROM slo_minutes WHERE slo_id = 'seeded') + (SELECT count(*) FROM slo_progress WHERE slo_id = 'seeded')");
-                return (long)(await command.ExecuteScalarAsync())!;
-            }
-
-            async Task CountedAsync()
-            {
-                await using var command = data.CreateCommand("""
-                    INSERT INTO slo_minutes (slo_id, bucket, good, total, source_count) VALUES ('seeded', date_trunc('minute', now()), 9, 10, 10);
-                    INSERT INTO slo_progress (slo_id, counted_to) VALUES ('seeded', now());
-                    """);
-                await command.ExecuteNonQueryAsync();
-            }
-
-            await store.SeedAsync(new AlertingSeed { Slos = [Slo(99)] }, CancellationToken.None);
-            await CountedAsync();
-            await store.SeedAsync(new AlertingSeed { Slos = [Slo(99)] }, CancellationToken.None);
-            Assert.Equal(2, await CountsAsync());
-
-            await store.SeedAsync(new AlertingSeed { Slos = [Slo(99.9)] }, CancellationToken.None);
-            Assert.Equal(0, await CountsAsync());
+            await using var command = data.CreateCommand(
+                "SELECT (SELECT count(*) FROM slo_minutes WHERE slo_id = 'seeded') + (SELECT count(*) FROM slo_progress WHERE slo_id = 'seeded')");
+            return (long)(await command.ExecuteScalarAsync())!;
         }
-        finally
+
+        async Task CountedAsync()
         {
-            NpgsqlConnection.ClearAllPools();
-            var admin = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = "postgres", Pooling = false };
-            await using var connection = new NpgsqlConnection(admin.ConnectionString);
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{server.Database}\" WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync();
+            await using var command = data.CreateCommand("""
+                INSERT INTO slo_minutes (slo_id, bucket, good, total, source_count) VALUES ('seeded', date_trunc('minute', now()), 9, 10, 10);
+                INSERT INTO slo_progress (slo_id, counted_to) VALUES ('seeded', now());
+                """);
+            await command.ExecuteNonQueryAsync();
         }
+
+        await store.SeedAsync(new AlertingSeed { Slos = [Slo(99)] }, CancellationToken.None);
+        await CountedAsync();
+        await store.SeedAsync(new AlertingSeed { Slos = [Slo(99)] }, CancellationToken.None);
+        Assert.Equal(2, await CountsAsync());
+
+        await store.SeedAsync(new AlertingSeed { Slos = [Slo(99.9)] }, CancellationToken.None);
+        Assert.Equal(0, await CountsAsync());
     }
 
     // For a disabled SLO, which the services' evaluator leaves alone: counting
