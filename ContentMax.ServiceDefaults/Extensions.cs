@@ -152,10 +152,16 @@ public static class Extensions
     // Health endpoints exist in every environment: a monitoring product that
     // hides its own health in production is wrong. They are bounded by a
     // request timeout and briefly cached so probes cannot overload a service.
-    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    //
+    // hotPaths: middleware that answers its requests in full, problem bodies
+    // included (ingestion's fast lane). It runs inside the exception handler
+    // and self-monitoring, and ahead of status-code pages, whose per-request
+    // state such answers never use.
+    public static WebApplication MapDefaultEndpoints(this WebApplication app, Action<IApplicationBuilder>? hotPaths = null)
     {
         app.UseExceptionHandler();
         app.UseSelfMonitoring();
+        hotPaths?.Invoke(app);
         app.UseStatusCodePages();
         // Only the health endpoints use request timeouts and the output cache;
         // every other request (tens of thousands a second on ingestion) skips both.

@@ -18,7 +18,7 @@ public sealed record ErrorUser(string? Id = null, string? Email = null);
 // The server-side counterpart of the web app's captureError and
 // measureTransaction helpers. Inject it anywhere; with Sentry disabled it
 // reports nothing but still runs the measured work.
-public sealed class ErrorReporter(IHub hub, IHttpContextAccessor httpContextAccessor, SensitiveDataRedactor redactor, TimeProvider time)
+public sealed class ErrorReporter(IHub hub, IHttpContextAccessor? httpContextAccessor, SensitiveDataRedactor redactor, TimeProvider time)
 {
     public bool Enabled => hub.IsEnabled;
 
@@ -51,7 +51,7 @@ public sealed class ErrorReporter(IHub hub, IHttpContextAccessor httpContextAcce
         }
 
         sentryEvent.SetExtra("timestamp", time.GetUtcNow().ToString("O"));
-        if (httpContextAccessor.HttpContext?.Request is { } request)
+        if (httpContextAccessor?.HttpContext?.Request is { } request)
         {
             sentryEvent.SetExtra("url", redactor.ScrubText(request.GetDisplayUrl()));
         }

@@ -34,10 +34,9 @@ public static class ErrorTrackingExtensions
         builder.Services.TryAddSingleton(settings);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton(new SensitiveDataRedactor(settings.RedactedFields));
-        builder.Services.AddHttpContextAccessor();
         builder.Services.TryAddSingleton(sp => new ErrorReporter(
             sp.GetService<IHub>() ?? HubAdapter.Instance,
-            sp.GetRequiredService<IHttpContextAccessor>(),
+            sp.GetService<IHttpContextAccessor>(),
             sp.GetRequiredService<SensitiveDataRedactor>(),
             sp.GetRequiredService<TimeProvider>()));
 
@@ -50,6 +49,9 @@ public static class ErrorTrackingExtensions
             return builder;
         }
 
+        // Events name the request they came from. Only with Sentry on: the
+        // accessor costs every request two execution-context changes.
+        builder.Services.AddHttpContextAccessor();
         if (builder is WebApplicationBuilder web)
         {
             // Errors from requests (also those the exception handler turned into

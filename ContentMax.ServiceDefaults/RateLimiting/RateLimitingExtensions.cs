@@ -3,6 +3,7 @@ using ContentMax.ServiceDefaults.ApiKeys;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -57,7 +58,7 @@ public static class RateLimitingExtensions
 
     // Counts `count` units (metrics) for the request's key; null when allowed,
     // or the 429 to answer.
-    public static async Task<Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult?> CheckRateLimitAsync(this HttpContext context, RateLimitKind kind, long count)
+    public static async Task<ProblemHttpResult?> CheckRateLimitAsync(this HttpContext context, RateLimitKind kind, long count)
     {
         if (context.User.FindFirst(ApiKeyClaims.KeyName)?.Value is not { } name)
         {
@@ -65,7 +66,13 @@ public static class RateLimitingExtensions
         }
 
         var limiter = context.RequestServices.GetRequiredService<KeyRateLimiter>();
-        var role = context.User.FindFirst(ApiKeyClaims.KeyRole)?.Value ?? "";
+        return await limiter.CheckAsync(context, name, context.User.FindFirst(ApiKeyClaims.KeyRole)?.Value ?? "", kind, count);
+    }
+
+    // The same for a key the caller has already identified (ingestion's fast
+    // lane): no claims to search, no request scope to resolve the limiter from.
+    public static async ValueTask<ProblemHttpResult?> CheckAsync(this KeyRateLimiter limiter, HttpContext context, string name, string role, RateLimitKind kind, long count)
+    {
         var decision = await limiter.AcquireAsync(name, role, kind, count, context.RequestAborted);
         if (decision.IsAllowed)
         {

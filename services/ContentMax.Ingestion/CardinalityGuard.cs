@@ -25,15 +25,18 @@ public sealed class CardinalityGuard(IOptionsMonitor<IngestionOptions> options, 
     }
 
     // Null when the points may pass (and they are then counted), else the 429 to answer.
-    public ProblemHttpResult? Check(HttpContext context, IReadOnlyList<MetricPoint> points)
+    public ProblemHttpResult? Check(HttpContext context, IReadOnlyList<MetricPoint> points) =>
+        Check(context, context.User.FindFirst(ApiKeyClaims.KeyName)?.Value, points);
+
+    // The same for a key the caller has already identified (ingestion's fast lane).
+    public ProblemHttpResult? Check(HttpContext context, string? key, IReadOnlyList<MetricPoint> points)
     {
         var settings = options.CurrentValue.Cardinality;
-        if (!settings.Enabled || context.User.FindFirst(ApiKeyClaims.KeyName)?.Value is not { } key) return null;
-        var limits = settings.For(key);
+        if (!settings.Enabled || key is null) return null;
 
         var now = time.GetUtcNow();
         var hour = now.ToUnixTimeSeconds() / 3600;
-        var state = _keys.GetOrAdd(key, _ => new KeyState());
+        var state = _keys.GetOrAdd(key, static _ => new KeyState());
         lock (state)
         {
             if (state.Hour != hour)
@@ -44,8 +47,9 @@ public sealed class CardinalityGuard(IOptionsMonitor<IngestionOptions> options, 
 
             // What this request would add, before anything is counted: all or nothing.
             Dictionary<string, HashSet<ulong>>? added = null;
-            foreach (var point in points)
+            for (var i = 0; i < points.Count; i++)
             {
+                var point = points[i];
                 var series = SeriesOf(point.Tags);
                 if (state.Names.TryGetValue(point.Metric, out var known) && known.Contains(series)) continue;
                 added ??= new Dictionary<string, HashSet<ulong>>(StringComparer.Ordinal);
@@ -53,32 +57,37 @@ public sealed class CardinalityGuard(IOptionsMonitor<IngestionOptions> options, 
                 fresh.Add(series);
             }
 
-            if (added is null) return null;
+            return added is null ? null : CountOrRefuse(context, key, settings.For(key), state, added, now);
+        }
+    }
 
-            var newNames = added.Keys.Where(n => !state.Names.ContainsKey(n)).ToList();
-            if (state.Names.Count + newNames.Count > limits.MaxNamesPerHour)
-            {
-                return Refuse(context, now, $"API key '{key}' has reached its limit of {limits.MaxNamesPerHour} distinct metric names this hour " +
-                    $"(Ingestion:Cardinality:MaxNamesPerHour); new here: {Sample(newNames)}. Nothing in this request was stored.");
-            }
+    // New names or series: counted when both limits allow all of them, else the 429.
+    private static ProblemHttpResult? CountOrRefuse(
+        HttpContext context, string key, CardinalityLimits limits, KeyState state, Dictionary<string, HashSet<ulong>> added, DateTimeOffset now)
+    {
+        var newNames = added.Keys.Where(n => !state.Names.ContainsKey(n)).ToList();
+        if (state.Names.Count + newNames.Count > limits.MaxNamesPerHour)
+        {
+            return Refuse(context, now, $"API key '{key}' has reached its limit of {limits.MaxNamesPerHour} distinct metric names this hour " +
+                $"(Ingestion:Cardinality:MaxNamesPerHour); new here: {Sample(newNames)}. Nothing in this request was stored.");
+        }
 
-            foreach (var (name, fresh) in added)
+        foreach (var (name, fresh) in added)
+        {
+            var known = state.Names.GetValueOrDefault(name);
+            var count = (known?.Count ?? 0) + fresh.Count(s => known?.Contains(s) != true);
+            if (count > limits.MaxSeriesPerNamePerHour)
             {
-                var known = state.Names.GetValueOrDefault(name);
-                var count = (known?.Count ?? 0) + fresh.Count(s => known?.Contains(s) != true);
-                if (count > limits.MaxSeriesPerNamePerHour)
-                {
-                    return Refuse(context, now, $"API key '{key}' has reached its limit of {limits.MaxSeriesPerNamePerHour} distinct tag combinations for " +
-                        $"'{name}' this hour (Ingestion:Cardinality:MaxSeriesPerNamePerHour): a tag with unbounded values (an id, a timestamp) makes one " +
-                        "series per value. Nothing in this request was stored.");
-                }
+                return Refuse(context, now, $"API key '{key}' has reached its limit of {limits.MaxSeriesPerNamePerHour} distinct tag combinations for " +
+                    $"'{name}' this hour (Ingestion:Cardinality:MaxSeriesPerNamePerHour): a tag with unbounded values (an id, a timestamp) makes one " +
+                    "series per value. Nothing in this request was stored.");
             }
+        }
 
-            foreach (var (name, fresh) in added)
-            {
-                if (!state.Names.TryGetValue(name, out var known)) state.Names[name] = known = [];
-                known.UnionWith(fresh);
-            }
+        foreach (var (name, fresh) in added)
+        {
+            if (!state.Names.TryGetValue(name, out var known)) state.Names[name] = known = [];
+            known.UnionWith(fresh);
         }
 
         return null;

@@ -13,7 +13,10 @@ namespace ContentMax.Ingestion;
 // endpoint's policy, routing to the endpoint's delegate, parameter binding
 // from a request scope. This middleware, after routing has matched the
 // endpoint, does the same checks directly (the key ring's lookup, the ingest
-// role, the key's request limit) and calls the endpoint's own handler: 1.1%.
+// role, the key's request and metric limits, its cardinality) and runs the
+// endpoint's own admission (MetricIngestionEndpoints.AdmitAsync) in one
+// asynchronous method: the request's only suspension is the broker's
+// confirm, and it allocates about 2 KB where the full pipeline took 4.5 KB.
 //
 // Anything else goes down the full pipeline and is answered exactly as
 // before: no key, an unknown key (the invalid-key throttle), a key without
@@ -31,8 +34,9 @@ public static class IngestFastLane
         }
     }
 
-    // Goes after routing (which WebApplication runs first) and the exception
-    // handler, before CORS and authentication.
+    // Goes after routing (which WebApplication runs first), the exception
+    // handler and self-monitoring, before status-code pages, CORS and
+    // authentication: every answer it gives has its body already.
     public static IApplicationBuilder UseIngestFastLane(this IApplicationBuilder app)
     {
         var services = app.ApplicationServices;
@@ -40,25 +44,55 @@ public static class IngestFastLane
         var limiter = services.GetRequiredService<KeyRateLimiter>();
         var batcher = services.GetRequiredService<MetricBatcher>();
         var cardinality = services.GetRequiredService<CardinalityGuard>();
-        var options = services.GetRequiredService<IOptions<IngestionOptions>>();
+        var options = services.GetRequiredService<IOptions<IngestionOptions>>().Value;
         var time = services.GetRequiredService<TimeProvider>();
 
-        return app.Use(async (context, next) =>
+        return app.Use((context, next) => Takes(context, keys) is { } identity ? ServeAsync(context, identity) : next(context));
+
+        // The request's one asynchronous method: admission completes without
+        // awaiting (its body is in), so only the broker wait suspends it.
+        async Task ServeAsync(HttpContext context, ApiKeyIdentity identity)
         {
-            if (Takes(context, keys) is not { } identity)
+            context.User = identity.Principal;
+            // The key names an exported span; most ingest spans are left out
+            // (HighVolumeTracing), and those that end in an error are kept.
+            var activity = Activity.Current;
+            if (activity?.Recorded == true) TagKey(activity, identity);
+            if (!await limiter.AcquireRequestAsync(context, identity.Name, identity.Role))
             {
-                await next(context);
+                TagKey(activity, identity);
                 return;
             }
 
-            context.User = identity.Principal;
-            Activity.Current?.SetTag("contentmax.api_key", identity.Name);
-            if (!await limiter.AcquireRequestAsync(context, identity.Name, identity.Role)) return;
+            var admission = await MetricIngestionEndpoints.AdmitAsync(context.Request, identity, limiter, batcher, cardinality, options, time, context.RequestAborted);
+            IResult answer;
+            if (admission.Answer is { } problem)
+            {
+                answer = problem;
+            }
+            else
+            {
+                try
+                {
+                    await admission.Published!;
+                    answer = IngestAcceptedResult.For(admission.Count);
+                }
+                catch (IngestionUnavailableException ex)
+                {
+                    answer = MetricIngestionEndpoints.Unavailable(context, ex);
+                }
+            }
 
-            var result = await MetricIngestionEndpoints.IngestAsync(context.Request, batcher, cardinality, options, time, context.RequestAborted);
-            await result.ExecuteAsync(context);
-        });
+            if (answer is not IngestAcceptedResult) TagKey(activity, identity);
+            // A 202 left out of the trace sample needs nothing more from its span:
+            // this skips the framework's and the instrumentation's end-of-request
+            // tags and the export pipeline. Errors keep them (and are exported).
+            else if (activity is { Recorded: false }) activity.IsAllDataRequested = false;
+            await answer.ExecuteAsync(context);
+        }
     }
+
+    private static void TagKey(Activity? activity, ApiKeyIdentity identity) => activity?.SetTag("contentmax.api_key", identity.Name);
 
     // The key's identity when the lane serves the request; null when it goes
     // down the full pipeline.

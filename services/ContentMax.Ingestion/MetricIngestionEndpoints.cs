@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Text;
 using ContentMax.Contracts;
 using ContentMax.ServiceDefaults.ApiKeys;
 using ContentMax.ServiceDefaults.RateLimiting;
@@ -41,20 +42,44 @@ public static class MetricIngestionEndpoints
         TimeProvider time,
         CancellationToken cancellationToken)
     {
+        var admission = await AdmitAsync(request, key: null, limiter: null, batcher, cardinality, options.Value, time, cancellationToken);
+        return admission.Answer ?? await AwaitBrokerAsync(request.HttpContext, admission);
+    }
+
+    // A request's metrics up to the broker: either the answer to give now (a
+    // problem), or the broker's confirmation of the message they joined, to
+    // await before answering 202. Nothing in it awaits the broker, so a request
+    // whose body has arrived (a single metric's always has) completes it
+    // without a task of its own; the caller owns the one wait.
+    internal readonly record struct Admission(Results<IngestAcceptedResult, ValidationProblem, ProblemHttpResult>? Answer, Task? Published, int Count);
+
+    // key and limiter: the caller's already identified key (the fast lane); null
+    // to take the key from the request's claims.
+    internal static async ValueTask<Admission> AdmitAsync(
+        HttpRequest request,
+        ApiKeyIdentity? key,
+        KeyRateLimiter? limiter,
+        MetricBatcher batcher,
+        CardinalityGuard cardinality,
+        IngestionOptions options,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
         if (!IsSupportedContentType(request.ContentType))
         {
-            return TypedResults.Problem(
+            return Answer(TypedResults.Problem(
                 title: "Unsupported media type",
                 detail: "Send the metrics as application/json, or as text/plain (what navigator.sendBeacon sends).",
-                statusCode: StatusCodes.Status415UnsupportedMediaType);
+                statusCode: StatusCodes.Status415UnsupportedMediaType));
         }
 
-        var maxBytes = options.Value.MaxBodyBytes;
+        var maxBytes = options.MaxBodyBytes;
         if (request.ContentLength > maxBytes)
         {
-            return TooLarge(maxBytes);
+            return Answer(TooLarge(maxBytes));
         }
 
+        MetricParseResult parsed;
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxBytes + 1, (int)(request.ContentLength ?? 16 * 1024) + 1));
         try
         {
@@ -63,7 +88,7 @@ public static class MetricIngestionEndpoints
             {
                 if (length == buffer.Length)
                 {
-                    if (length > maxBytes) return TooLarge(maxBytes);
+                    if (length > maxBytes) return Answer(TooLarge(maxBytes));
                     var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxBytes + 1));
                     buffer.AsSpan(0, length).CopyTo(bigger);
                     ArrayPool<byte>.Shared.Return(buffer);
@@ -73,47 +98,73 @@ public static class MetricIngestionEndpoints
                 var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
                 if (read == 0) break;
                 length += read;
-                if (length > maxBytes) return TooLarge(maxBytes);
+                if (length > maxBytes) return Answer(TooLarge(maxBytes));
             }
 
-            var parsed = MetricRequestParser.Parse(buffer.AsMemory(0, length), time.GetUtcNow());
-            if (!parsed.IsValid)
-            {
-                return Invalid(parsed);
-            }
-
-            // The key's metrics-per-second limit; its requests-per-second limit was checked before the body was read.
-            if (await request.HttpContext.CheckRateLimitAsync(RateLimitKind.Metrics, parsed.Points.Length) is { } limited)
-            {
-                return limited;
-            }
-
-            if (cardinality.Check(request.HttpContext, parsed.Points) is { } tooMany)
-            {
-                return tooMany;
-            }
-
-            try
-            {
-                await batcher.PublishAsync(parsed.Points);
-            }
-            catch (IngestionUnavailableException ex)
-            {
-                request.HttpContext.Response.Headers.RetryAfter =
-                    ((int)Math.Ceiling(ex.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                return TypedResults.Problem(
-                    title: "Service unavailable",
-                    detail: $"{ex.Message} Nothing was stored; retry after the Retry-After delay with the same ids.",
-                    statusCode: StatusCodes.Status503ServiceUnavailable);
-            }
-
-            return new IngestAcceptedResult(parsed.Points.Length);
+            parsed = MetricRequestParser.Parse(buffer.AsMemory(0, length), time.GetUtcNow());
         }
         finally
         {
+            // Back before the broker wait: hundreds of requests wait at once, and
+            // buffers they held would empty the pool.
             ArrayPool<byte>.Shared.Return(buffer);
         }
+
+        if (!parsed.IsValid)
+        {
+            return Answer(Invalid(parsed));
+        }
+
+        // The key's metrics-per-second limit; its requests-per-second limit was checked before the body was read.
+        var limited = key is not null
+            ? await limiter!.CheckAsync(request.HttpContext, key.Name, key.Role, RateLimitKind.Metrics, parsed.Points.Length)
+            : await request.HttpContext.CheckRateLimitAsync(RateLimitKind.Metrics, parsed.Points.Length);
+        if (limited is not null)
+        {
+            return Answer(limited);
+        }
+
+        var tooMany = key is not null ? cardinality.Check(request.HttpContext, key.Name, parsed.Points) : cardinality.Check(request.HttpContext, parsed.Points);
+        if (tooMany is not null)
+        {
+            return Answer(tooMany);
+        }
+
+        try
+        {
+            return new Admission(null, batcher.PublishAsync(parsed.Points), parsed.Points.Length);
+        }
+        catch (IngestionUnavailableException ex)
+        {
+            return Answer(Unavailable(request.HttpContext, ex));
+        }
     }
+
+    // The 202 once the broker has the metrics, or the 503 when it will not take them.
+    internal static async Task<Results<IngestAcceptedResult, ValidationProblem, ProblemHttpResult>> AwaitBrokerAsync(HttpContext context, Admission admission)
+    {
+        try
+        {
+            await admission.Published!;
+        }
+        catch (IngestionUnavailableException ex)
+        {
+            return Unavailable(context, ex);
+        }
+
+        return IngestAcceptedResult.For(admission.Count);
+    }
+
+    internal static ProblemHttpResult Unavailable(HttpContext context, IngestionUnavailableException ex)
+    {
+        context.Response.Headers.RetryAfter = ((int)Math.Ceiling(ex.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Problem(
+            title: "Service unavailable",
+            detail: $"{ex.Message} Nothing was stored; retry after the Retry-After delay with the same ids.",
+            statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private static Admission Answer(Results<IngestAcceptedResult, ValidationProblem, ProblemHttpResult> answer) => new(answer, null, 0);
 
     private static ValidationProblem Invalid(MetricParseResult parsed)
     {
@@ -136,7 +187,9 @@ public static class MetricIngestionEndpoints
     private static bool IsSupportedContentType(string? contentType)
     {
         if (string.IsNullOrEmpty(contentType)) return false;
-        var mediaType = contentType.Split(';', 2)[0].Trim();
+        var mediaType = contentType.AsSpan();
+        if (mediaType.IndexOf(';') is var end and >= 0) mediaType = mediaType[..end];
+        mediaType = mediaType.Trim();
         return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             || mediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase);
     }
@@ -144,25 +197,35 @@ public static class MetricIngestionEndpoints
 
 // 202 {"accepted": N}, written as bytes with a Content-Length: the answer to
 // every accepted request, so it skips the JSON serializer and chunked encoding.
-public sealed class IngestAcceptedResult(int accepted) : IResult, IStatusCodeHttpResult, IEndpointMetadataProvider
+// One instance per count, its body built once (For).
+public sealed class IngestAcceptedResult : IResult, IStatusCodeHttpResult, IEndpointMetadataProvider
 {
-    public int Accepted { get; } = accepted;
+    private static readonly IngestAcceptedResult?[] ByCount = new IngestAcceptedResult?[MetricRules.MaxBatchSize + 1];
+
+    private readonly byte[] _body;
+
+    public IngestAcceptedResult(int accepted)
+    {
+        Accepted = accepted;
+        _body = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{{\"accepted\":{accepted}}}"));
+    }
+
+    public static IngestAcceptedResult For(int accepted) =>
+        (uint)accepted < (uint)ByCount.Length
+            ? ByCount[accepted] ??= new IngestAcceptedResult(accepted)
+            : new IngestAcceptedResult(accepted);
+
+    public int Accepted { get; }
 
     public int? StatusCode => StatusCodes.Status202Accepted;
 
     public Task ExecuteAsync(HttpContext httpContext)
     {
-        var prefix = "{\"accepted\":"u8;
-        var body = new byte[prefix.Length + 12];
-        prefix.CopyTo(body);
-        System.Buffers.Text.Utf8Formatter.TryFormat(Accepted, body.AsSpan(prefix.Length), out var digits);
-        var length = prefix.Length + digits + 1;
-        body[length - 1] = (byte)'}';
         var response = httpContext.Response;
         response.StatusCode = StatusCodes.Status202Accepted;
         response.ContentType = "application/json; charset=utf-8";
-        response.ContentLength = length;
-        return response.Body.WriteAsync(body, 0, length);
+        response.ContentLength = _body.Length;
+        return response.Body.WriteAsync(_body, 0, _body.Length);
     }
 
     public static void PopulateMetadata(System.Reflection.MethodInfo method, EndpointBuilder builder) =>

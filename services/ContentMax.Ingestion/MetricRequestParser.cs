@@ -486,7 +486,7 @@ public static class MetricRequestParser
     }
 }
 
-public sealed record MetricParseResult(MetricPoint[] Points, List<MetricError> Errors, bool IsArray)
+public sealed record MetricParseResult(MetricPoint[] Points, IReadOnlyList<MetricError> Errors, bool IsArray)
 {
     public bool IsValid => Errors.Count == 0;
 

@@ -19,8 +19,8 @@ builder.AddMetricIngestion();
 
 var app = builder.Build();
 
-app.MapDefaultEndpoints();
-app.UseIngestFastLane();
+// Server POSTs to /api/metrics with a header key answer from the fast lane.
+app.MapDefaultEndpoints(hotPaths: lane => lane.UseIngestFastLane());
 app.UseCors();
 app.UseAuthentication();
 app.UseApiKeyRateLimits();

@@ -16,12 +16,20 @@ public class IngestAcceptedResultTests
         var context = new DefaultHttpContext();
         context.Response.Body = new MemoryStream();
 
-        await new IngestAcceptedResult(accepted).ExecuteAsync(context);
+        await IngestAcceptedResult.For(accepted).ExecuteAsync(context);
 
         var body = Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray());
         Assert.Equal(StatusCodes.Status202Accepted, context.Response.StatusCode);
         Assert.Equal($$"""{"accepted":{{accepted}}}""", body);
         Assert.Equal(body.Length, context.Response.ContentLength);
         Assert.Equal(accepted, JsonDocument.Parse(body).RootElement.GetProperty("accepted").GetInt32());
+    }
+
+    [Fact]
+    public void For_ReusesOneAnswerPerCount_UpToTheLargestBatch()
+    {
+        Assert.Same(IngestAcceptedResult.For(1), IngestAcceptedResult.For(1));
+        Assert.Same(IngestAcceptedResult.For(1000), IngestAcceptedResult.For(1000));
+        Assert.Equal(1001, IngestAcceptedResult.For(1001).Accepted);
     }
 }
