@@ -64,25 +64,10 @@ public static class IngestFastLane
                 return;
             }
 
-            var admission = await MetricIngestionEndpoints.AdmitAsync(context.Request, identity, limiter, batcher, cardinality, options, time, context.RequestAborted);
-            IResult answer;
-            if (admission.Answer is { } problem)
-            {
-                answer = problem;
-            }
-            else
-            {
-                try
-                {
-                    await admission.Published!;
-                    answer = IngestAcceptedResult.For(admission.Count);
-                }
-                catch (IngestionUnavailableException ex)
-                {
-                    answer = MetricIngestionEndpoints.Unavailable(context, ex);
-                }
-            }
-
+            var admission = await MetricIngestionEndpoints.AdmitAsync(
+                context.Request, identity.Name, identity.Role, limiter, batcher, cardinality, options, time, context.RequestAborted);
+            if (admission.Answer is null) await admission.Published!.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            var answer = (admission.Answer ?? MetricIngestionEndpoints.Settle(context, admission)).Result;
             if (answer is not IngestAcceptedResult) TagKey(activity, identity);
             // A 202 left out of the trace sample needs nothing more from its span:
             // this skips the framework's and the instrumentation's end-of-request

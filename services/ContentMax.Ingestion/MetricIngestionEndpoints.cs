@@ -38,27 +38,34 @@ public static class MetricIngestionEndpoints
         HttpRequest request,
         MetricBatcher batcher,
         CardinalityGuard cardinality,
+        KeyRateLimiter limiter,
         IOptions<IngestionOptions> options,
         TimeProvider time,
         CancellationToken cancellationToken)
     {
-        var admission = await AdmitAsync(request, key: null, limiter: null, batcher, cardinality, options.Value, time, cancellationToken);
-        return admission.Answer ?? await AwaitBrokerAsync(request.HttpContext, admission);
+        var user = request.HttpContext.User;
+        var admission = await AdmitAsync(
+            request, user.FindFirst(ApiKeyClaims.KeyName)?.Value, user.FindFirst(ApiKeyClaims.KeyRole)?.Value ?? "",
+            limiter, batcher, cardinality, options.Value, time, cancellationToken);
+        if (admission.Answer is { } answer) return answer;
+        await admission.Published!.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        return Settle(request.HttpContext, admission);
     }
 
     // A request's metrics up to the broker: either the answer to give now (a
     // problem), or the broker's confirmation of the message they joined, to
-    // await before answering 202. Nothing in it awaits the broker, so a request
-    // whose body has arrived (a single metric's always has) completes it
-    // without a task of its own; the caller owns the one wait.
+    // await before answering (Settle). Nothing in it awaits the broker, so a
+    // request whose body has arrived (a single metric's always has) completes
+    // it without a task of its own; the caller owns the one wait.
     internal readonly record struct Admission(Results<IngestAcceptedResult, ValidationProblem, ProblemHttpResult>? Answer, Task? Published, int Count);
 
-    // key and limiter: the caller's already identified key (the fast lane); null
-    // to take the key from the request's claims.
+    // keyName and keyRole: the request's API key, whose metric limit and
+    // cardinality are counted (none when keyName is null).
     internal static async ValueTask<Admission> AdmitAsync(
         HttpRequest request,
-        ApiKeyIdentity? key,
-        KeyRateLimiter? limiter,
+        string? keyName,
+        string keyRole,
+        KeyRateLimiter limiter,
         MetricBatcher batcher,
         CardinalityGuard cardinality,
         IngestionOptions options,
@@ -116,16 +123,13 @@ public static class MetricIngestionEndpoints
         }
 
         // The key's metrics-per-second limit; its requests-per-second limit was checked before the body was read.
-        var limited = key is not null
-            ? await limiter!.CheckAsync(request.HttpContext, key.Name, key.Role, RateLimitKind.Metrics, parsed.Points.Length)
-            : await request.HttpContext.CheckRateLimitAsync(RateLimitKind.Metrics, parsed.Points.Length);
-        if (limited is not null)
+        if (keyName is not null
+            && await limiter.CheckAsync(request.HttpContext, keyName, keyRole, RateLimitKind.Metrics, parsed.Points.Length) is { } limited)
         {
             return Answer(limited);
         }
 
-        var tooMany = key is not null ? cardinality.Check(request.HttpContext, key.Name, parsed.Points) : cardinality.Check(request.HttpContext, parsed.Points);
-        if (tooMany is not null)
+        if (cardinality.Check(request.HttpContext, keyName, parsed.Points) is { } tooMany)
         {
             return Answer(tooMany);
         }
@@ -140,22 +144,22 @@ public static class MetricIngestionEndpoints
         }
     }
 
-    // The 202 once the broker has the metrics, or the 503 when it will not take them.
-    internal static async Task<Results<IngestAcceptedResult, ValidationProblem, ProblemHttpResult>> AwaitBrokerAsync(HttpContext context, Admission admission)
+    // After the broker wait (awaited without throwing): the 202 once the broker
+    // has the metrics, the 503 when it would not take them; any other failure
+    // is rethrown for the exception handler.
+    internal static Results<IngestAcceptedResult, ValidationProblem, ProblemHttpResult> Settle(HttpContext context, Admission admission)
     {
-        try
+        var published = admission.Published!;
+        if (published.Exception?.InnerException is IngestionUnavailableException unavailable)
         {
-            await admission.Published!;
-        }
-        catch (IngestionUnavailableException ex)
-        {
-            return Unavailable(context, ex);
+            return Unavailable(context, unavailable);
         }
 
+        published.GetAwaiter().GetResult();
         return IngestAcceptedResult.For(admission.Count);
     }
 
-    internal static ProblemHttpResult Unavailable(HttpContext context, IngestionUnavailableException ex)
+    private static ProblemHttpResult Unavailable(HttpContext context, IngestionUnavailableException ex)
     {
         context.Response.Headers.RetryAfter = ((int)Math.Ceiling(ex.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         return TypedResults.Problem(
@@ -204,7 +208,7 @@ public sealed class IngestAcceptedResult : IResult, IStatusCodeHttpResult, IEndp
 
     private readonly byte[] _body;
 
-    public IngestAcceptedResult(int accepted)
+    private IngestAcceptedResult(int accepted)
     {
         Accepted = accepted;
         _body = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{{\"accepted\":{accepted}}}"));
