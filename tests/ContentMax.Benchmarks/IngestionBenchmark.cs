@@ -27,9 +27,14 @@ public sealed class IngestionBenchmark(BenchmarkSystem system, BenchmarkReport r
         var bare = await BareKestrelBaseline.MeasureAsync(singles, workers: 512, report.Options.SingleDuration / 2);
         report.Note($"Bare Kestrel baseline: {bare.RequestsPerSecond:N0} requests/s, {bare.MicrosPerRequest:0.0} µs of its CPU per request " +
             "(minimal-API POST that reads the body and answers 202, nothing else; same load generator, 512 connections).");
-        var deferred = await BareKestrelBaseline.MeasureAsync(singles, workers: 512, report.Options.SingleDuration / 2, deferred: true);
+        var deferred = await BareKestrelBaseline.MeasureAsync(singles, workers: 512, report.Options.SingleDuration / 2, BareKestrelBaseline.Mode.Deferred);
         report.Note($"Bare Kestrel, deferred: {deferred.RequestsPerSecond:N0} requests/s, {deferred.MicrosPerRequest:0.0} µs of its CPU per request " +
             "(the same, but each 202 waits for a loop that completes the waiting requests every 2 ms, as ingestion's wait for the broker).");
+        var connection = await BareKestrelBaseline.MeasureAsync(singles, workers: 512, report.Options.SingleDuration / 2, BareKestrelBaseline.Mode.Connection);
+        var socket = await BareKestrelBaseline.MeasureAsync(singles, workers: 512, report.Options.SingleDuration / 2, BareKestrelBaseline.Mode.Socket);
+        report.Note($"Below Kestrel's HTTP layer, the same requests answered with the same 202 bytes: {connection.MicrosPerRequest:0.0} µs per request " +
+            $"from a connection handler on Kestrel's socket transport that parses HTTP/1.1 itself ({connection.RequestsPerSecond:N0}/s), " +
+            $"{socket.MicrosPerRequest:0.0} µs from a loop on a bare socket ({socket.RequestsPerSecond:N0}/s): the least a server of our own could cost.");
         await MeasureAsync("Single-metric POSTs, end to end", singles, 1, workers: 512, report.Options.SingleDuration,
             minRate: 15_000, copyRatio: null, p99TargetMs: null, maxIngestionMicrosPerRequest: 30, bareMicrosPerRequest: bare.MicrosPerRequest,
             // Alone, nothing has warmed the services up (JIT tiers, GC sizing) as the batched minute does.

@@ -2,9 +2,9 @@ using ContentMax.Benchmarks;
 
 // Runs every benchmark against one AppHost in local mode, prints a table of
 // figures beside baselines measured in the same run, and writes docs/benchmarks.md.
-if (args.Contains(BareKestrelBaseline.ServerArgument))
+if (args is [BareKestrelBaseline.ServerArgument, var mode])
 {
-    await BareKestrelBaseline.ServeAsync(deferred: args.Contains(BareKestrelBaseline.DeferredArgument));
+    await BareKestrelBaseline.ServeAsync(Enum.Parse<BareKestrelBaseline.Mode>(mode));
     return;
 }
 
