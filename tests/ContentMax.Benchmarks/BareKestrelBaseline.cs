@@ -152,26 +152,30 @@ public static class BareKestrelBaseline
         {
             var socket = await listener.AcceptAsync();
             socket.NoDelay = true;
-            _ = Task.Run(async () =>
-            {
-                using var _ = socket;
-                var buffer = new byte[16 * 1024];
-                var filled = 0;
-                int received;
-                while ((received = await socket.ReceiveAsync(buffer.AsMemory(filled))) > 0)
-                {
-                    filled += received;
-                    var consumed = 0;
-                    while (TryReadRequest(new ReadOnlySequence<byte>(buffer, consumed, filled - consumed), out var length))
-                    {
-                        consumed += (int)length;
-                        await socket.SendAsync(Accepted);
-                    }
+            _ = Task.Run(() => ServeSocketAsync(socket));
+        }
+    }
 
-                    buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
-                    filled -= consumed;
+    private static async Task ServeSocketAsync(Socket socket)
+    {
+        using (socket)
+        {
+            var buffer = new byte[16 * 1024];
+            var filled = 0;
+            int received;
+            while ((received = await socket.ReceiveAsync(buffer.AsMemory(filled))) > 0)
+            {
+                filled += received;
+                var consumed = 0;
+                while (TryReadRequest(new ReadOnlySequence<byte>(buffer, consumed, filled - consumed), out var length))
+                {
+                    consumed += (int)length;
+                    await socket.SendAsync(Accepted);
                 }
-            });
+
+                buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
+                filled -= consumed;
+            }
         }
     }
 
