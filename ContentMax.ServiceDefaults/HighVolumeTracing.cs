@@ -47,9 +47,12 @@ public sealed class HighVolumeTracing(double sampleRate)
         return false;
     }
 
+    // Whether this high-volume request is in the trace sample.
+    public bool SamplesRequest() => Random.Shared.NextDouble() < sampleRate;
+
     public void OnRequest(Activity activity, HttpRequest request)
     {
-        if (IsHighVolume(request) && Random.Shared.NextDouble() >= sampleRate)
+        if (IsHighVolume(request) && !SamplesRequest())
         {
             activity.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
         }

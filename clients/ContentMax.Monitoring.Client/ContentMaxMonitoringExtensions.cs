@@ -45,6 +45,7 @@ public static class ContentMaxMonitoringExtensions
         services.TryAddSingleton(sp => new MetricAggregator(Options(sp), sp.GetRequiredService<PointBuffer>(),
             sp.GetRequiredService<ClientMetrics>(), sp.GetRequiredService<Logging.ILogger<MetricAggregator>>()));
         services.TryAddSingleton<IMetricsPublisher>(sp => new MetricsPublisher(sp.GetRequiredService<MetricAggregator>(), Options(sp)));
+        services.TryAddSingleton(sp => new ContentMax.Monitoring.Client.AspNetCore.RequestMetrics(sp.GetRequiredService<MetricAggregator>(), Options(sp)));
 
         AddHttpTransport(services, section);
 

@@ -38,6 +38,10 @@ public sealed class IngestionOptions
     // Distinct metric names and tag combinations per ingest key and hour (CardinalityGuard).
     public CardinalityOptions Cardinality { get; set; } = new();
 
+    // Server POSTs of metrics are answered below Kestrel's HTTP layer
+    // (ConnectionLane/IngestConnectionLane); false leaves every request to Kestrel.
+    public bool ConnectionLane { get; set; } = true;
+
     // How long a request waits for the broker before answering 503.
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -221,6 +221,9 @@ public sealed class IngestAcceptedResult : IResult, IStatusCodeHttpResult, IEndp
 
     public int Accepted { get; }
 
+    // The body's bytes, for a server that writes the answer itself (IngestConnectionLane).
+    internal ReadOnlySpan<byte> Body => _body;
+
     public int? StatusCode => StatusCodes.Status202Accepted;
 
     public Task ExecuteAsync(HttpContext httpContext)

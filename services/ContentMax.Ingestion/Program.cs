@@ -1,4 +1,5 @@
 using ContentMax.Ingestion;
+using ContentMax.Ingestion.ConnectionLane;
 using ContentMax.ServiceDefaults.Analytics;
 using ContentMax.ServiceDefaults.ApiKeys;
 using ContentMax.ServiceDefaults.Cache;
@@ -16,10 +17,12 @@ builder.AddApiKeyAuthentication(ApiRoles.Ingest);
 builder.AddCache();
 builder.AddMessaging(configureRabbit: (_, rabbit) => rabbit.BindMetricsStorageQueue(builder.Configuration));
 builder.AddMetricIngestion();
+// Server POSTs to /api/metrics are answered below Kestrel's HTTP layer.
+builder.AddIngestConnectionLane();
 
 var app = builder.Build();
 
-// Server POSTs to /api/metrics with a header key answer from the fast lane.
+// Server POSTs to /api/metrics with a header key that reach Kestrel answer from the fast lane.
 app.MapDefaultEndpoints(hotPaths: lane => lane.UseIngestFastLane());
 app.UseCors();
 app.UseAuthentication();

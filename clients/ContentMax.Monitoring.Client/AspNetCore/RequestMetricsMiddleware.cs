@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
 using ContentMax.Monitoring.Client.Aggregation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Options;
 
 namespace ContentMax.Monitoring.Client.AspNetCore;
 
@@ -18,23 +16,18 @@ namespace ContentMax.Monitoring.Client.AspNetCore;
 // counts as status 500 (or 499 when the client went away).
 //
 // It sits on every request, so the common case does no lookups beyond one
-// dictionary read: each (route, method, status) keeps its series and prebuilt
-// tags, and recording is a short lock per metric.
-internal sealed class RequestMetricsMiddleware(RequestDelegate next, MetricAggregator aggregator, IOptions<ContentMaxMonitoringOptions> options)
+// dictionary read (RequestMetrics): each (route, method, status) keeps its
+// series and prebuilt tags, and recording is a short lock per metric.
+internal sealed class RequestMetricsMiddleware(RequestDelegate next, MetricAggregator aggregator, RequestMetrics requests)
 {
-    public const string RequestsMetric = "api_requests";
-    public const string ResponseTimeMetric = "api_response_time";
+    public const string RequestsMetric = RequestMetrics.RequestsMetric;
+    public const string ResponseTimeMetric = RequestMetrics.ResponseTimeMetric;
     public const string ErrorsMetric = "errors";
     public const string Unmatched = "unmatched";
 
-    private static readonly string[] StatusTexts = Enumerable.Range(0, 600).Select(s => s.ToString(CultureInfo.InvariantCulture)).ToArray();
-
-    private readonly PathString[] _excluded = [.. options.Value.EffectiveExcludedPaths.Select(p => new PathString(p.TrimEnd('/') is { Length: > 0 } t ? t : "/"))];
-    private readonly ConcurrentDictionary<(string Route, string Method, int Status), RequestSeries> _requests = new();
-
     public async Task InvokeAsync(HttpContext context)
     {
-        if (IsExcluded(context.Request.Path))
+        if (requests.Excludes(context.Request.Path))
         {
             await next(context);
             return;
@@ -62,24 +55,8 @@ internal sealed class RequestMetricsMiddleware(RequestDelegate next, MetricAggre
         Record(context, RouteOf(context), context.Response.StatusCode, started);
     }
 
-    private bool IsExcluded(PathString path)
-    {
-        foreach (var prefix in _excluded)
-        {
-            if (path.StartsWithSegments(prefix)) return true;
-        }
-
-        return false;
-    }
-
-    private void Record(HttpContext context, string route, int status, long started)
-    {
-        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        var method = MethodOf(context.Request.Method);
-        var series = _requests.GetOrAdd((route, method, status), static key => new RequestSeries(key.Route, key.Method, key.Status));
-        aggregator.Record(ref series.Requests, series.RequestsKey, 1);
-        aggregator.Record(ref series.ResponseTime, series.ResponseTimeKey, elapsed);
-    }
+    private void Record(HttpContext context, string route, int status, long started) =>
+        requests.Record(route, MethodOf(context.Request.Method), status, Stopwatch.GetElapsedTime(started));
 
     // The endpoint is read after the pipeline ran, so the middleware may sit
     // before or after UseRouting.
@@ -98,27 +75,6 @@ internal sealed class RequestMetricsMiddleware(RequestDelegate next, MetricAggre
         : HttpMethods.IsHead(method) ? HttpMethods.Head
         : HttpMethods.IsOptions(method) ? HttpMethods.Options
         : "OTHER";
-
-    // The series of one route, method and status, with their keys built once.
-    private sealed class RequestSeries
-    {
-        public RequestSeries(string route, string method, int status)
-        {
-            KeyValuePair<string, string>[] tags =
-                [new("method", method), new("route", route), new("status", status is >= 0 and < 600 ? StatusTexts[status] : status.ToString(CultureInfo.InvariantCulture))];
-            RequestsKey = new SeriesKey(RequestsMetric, [.. tags]);
-            ResponseTimeKey = new SeriesKey(ResponseTimeMetric, [.. tags]);
-        }
-
-        public SeriesKey RequestsKey { get; }
-
-        public SeriesKey ResponseTimeKey { get; }
-
-        // Kept between requests; replaced when the aggregator retires them.
-        public Series? Requests;
-
-        public Series? ResponseTime;
-    }
 
     // Templates written without a leading slash ("api/items/{id}") get one,
     // built once per template.
