@@ -170,9 +170,20 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
             offset += part.Length;
         }
 
+        var failure = await SendAsync(message, points, stoppingToken);
+        // Before the requests are answered: their metrics are no longer pending.
+        Interlocked.Add(ref _pendingMetrics, -count);
+        if (failure is null) message.Completion.TrySetResult();
+        else message.Completion.TrySetException(failure);
+    }
+
+    // Null once the broker has confirmed the message; otherwise what its requests are told.
+    private async Task<IngestionUnavailableException?> SendAsync(OpenMessage message, MetricPoint[] points, CancellationToken stoppingToken)
+    {
+        var count = points.Length;
         using var activity = StartPublishActivity(message);
-        activity?.SetTag("contentmax.metrics.count", count);
-        activity?.SetTag("contentmax.requests.count", message.Parts.Count);
+        activity.SetTag("contentmax.metrics.count", count);
+        activity.SetTag("contentmax.requests.count", message.Parts.Count);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         timeout.CancelAfter(_options.PublishTimeout);
@@ -186,25 +197,21 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
             metrics.MetricsPublished.Add(count);
             metrics.MessagesPublished.Add(1);
             metrics.MessageSize.Record(count);
-            message.Completion.TrySetResult();
+            return null;
         }
         catch (MessageReturnedException ex)
         {
-            activity?.SetStatus(ActivityStatusCode.Error, "no queue bound");
+            activity.SetStatus(ActivityStatusCode.Error, "no queue bound");
             logger.LogError("The broker returned {Count} metrics: no queue is bound to the message's exchange ({Error})", count, ex.InnerException?.Message);
             metrics.MetricsRejected.Add(count, new KeyValuePair<string, object?>("reason", "unroutable"));
-            message.Completion.TrySetException(new IngestionUnavailableException("The message broker has no queue for metrics.", TimeSpan.FromSeconds(5), ex));
+            return new IngestionUnavailableException("The message broker has no queue for metrics.", TimeSpan.FromSeconds(5), ex);
         }
         catch (Exception ex)
         {
-            activity?.SetStatus(ActivityStatusCode.Error, "broker unavailable");
+            activity.SetStatus(ActivityStatusCode.Error, "broker unavailable");
             logger.LogWarning("Publishing {Count} metrics failed: {Error}", count, ex.GetType().Name);
             metrics.MetricsRejected.Add(count, new KeyValuePair<string, object?>("reason", "broker_unavailable"));
-            message.Completion.TrySetException(new IngestionUnavailableException("The message broker is unavailable.", TimeSpan.FromSeconds(5), ex));
-        }
-        finally
-        {
-            Interlocked.Add(ref _pendingMetrics, -count);
+            return new IngestionUnavailableException("The message broker is unavailable.", TimeSpan.FromSeconds(5), ex);
         }
     }
 
@@ -216,18 +223,21 @@ public sealed class MetricBatcher(IBus bus, IOptions<IngestionOptions> options, 
     // recorded ones, so a trace runs from the HTTP request through the broker
     // to storage. When none is recorded, an unrecorded activity takes the
     // first request's place: the broker send and the consumer follow it, so
-    // the whole message is left out of traces as its requests were.
-    private static Activity? StartPublishActivity(OpenMessage message)
+    // the whole message is left out of traces as its requests were. Requests
+    // that the connection lane left out of the sample have no span at all; their
+    // message gets an unrecorded root of its own, or the broker send would
+    // start a sampled trace for every message.
+    private static Activity StartPublishActivity(OpenMessage message)
     {
-        if (message.Recorded is { Count: > 0 } recorded)
+        if (message.Recorded is { Count: > 0 } recorded
+            && ContentMaxTelemetry.ActivitySource.StartActivity("metrics publish", ActivityKind.Internal, recorded[0],
+                links: recorded.Skip(1).Select(c => new ActivityLink(c))) is { } sampled)
         {
-            return ContentMaxTelemetry.ActivitySource.StartActivity("metrics publish", ActivityKind.Internal, recorded[0],
-                links: recorded.Skip(1).Select(c => new ActivityLink(c)));
+            return sampled;
         }
 
-        if (message.FirstParent is not { } first) return null;
         var unrecorded = new Activity("metrics publish");
-        unrecorded.SetParentId(first.TraceId, first.SpanId, ActivityTraceFlags.None);
+        if (message.FirstParent is { } first) unrecorded.SetParentId(first.TraceId, first.SpanId, ActivityTraceFlags.None);
         return unrecorded.Start();
     }
 

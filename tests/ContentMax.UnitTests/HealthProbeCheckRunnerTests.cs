@@ -31,7 +31,7 @@ public class HealthProbeCheckRunnerTests
         {
             await Task.Delay(20, ct);
             return ProbeOutcome.Success;
-        }), Timeout);
+        }), TimeSpan.FromSeconds(5)); // a 20 ms check, not cut short by a busy test host
 
         var (outcome, latency) = await runner.RunOnceAsync(CancellationToken.None);
 

@@ -21,6 +21,8 @@ public class IngestConnectionLaneTelemetryTests
         builder.Logging.ClearProviders();
         await using var app = builder.Build();
         app.MapGet("/", () => "ok");
+        // Other tests' hosts have meters of the same name: this host's are those its factory made.
+        var meters = app.Services.GetRequiredService<IMeterFactory>();
 
         var hosting = new List<Instrument>();
         var recorded = new List<(double Value, Dictionary<string, object?> Tags)>();
@@ -28,7 +30,7 @@ public class IngestConnectionLaneTelemetryTests
         {
             InstrumentPublished = (instrument, l) =>
             {
-                if (instrument.Meter.Name == IngestConnectionLane.RequestDuration.MeterName && instrument.Name == IngestConnectionLane.RequestDuration.InstrumentName)
+                if (instrument.Meter.Scope == meters && instrument.Meter.Name == IngestConnectionLane.RequestDuration.MeterName && instrument.Name == IngestConnectionLane.RequestDuration.InstrumentName)
                 {
                     lock (hosting) hosting.Add(instrument);
                     l.EnableMeasurementEvents(instrument);
@@ -45,7 +47,7 @@ public class IngestConnectionLaneTelemetryTests
         using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
         Assert.Equal("ok", await http.GetStringAsync("/"));
 
-        var lanes = IngestConnectionLane.RequestDuration.From(app.Services.GetRequiredService<IMeterFactory>());
+        var lanes = IngestConnectionLane.RequestDuration.From(meters);
         lanes.Record(0.25, IngestConnectionLane.RequestDuration.Tags(StatusCodes.Status202Accepted));
         await app.StopAsync();
 

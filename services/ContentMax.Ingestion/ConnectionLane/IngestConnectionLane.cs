@@ -161,7 +161,13 @@ public sealed class IngestConnectionLane
                 answer = (admission.Answer ?? MetricIngestionEndpoints.Settle(context, admission)).Result;
             }
         }
-        catch (Exception e) when (!connection.ConnectionClosed.IsCancellationRequested)
+        catch (OperationCanceledException) when (connection.ConnectionClosed.IsCancellationRequested)
+        {
+            // The client has gone: nobody to answer.
+            activity?.Stop();
+            return false;
+        }
+        catch (Exception e)
         {
             _logger.LogError(e, "Serving a POST to {Route} failed.", Route);
             answer = TypedResults.Problem(statusCode: StatusCodes.Status500InternalServerError);
