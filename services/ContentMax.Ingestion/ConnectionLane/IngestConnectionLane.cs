@@ -150,7 +150,9 @@ public sealed class IngestConnectionLane
         var close = false;
         try
         {
-            if (await _limiter.AcquireRequestAsync(context, identity.Name, identity.Role))
+            // The key's requests-per-second limit, then the endpoint's admission.
+            answer = await _limiter.CheckAsync(context, identity.Name, identity.Role, RateLimitKind.Requests, 1);
+            if (answer is null)
             {
                 var admission = await MetricIngestionEndpoints.AdmitAsync(
                     context.Request, identity.Name, identity.Role, _limiter, _batcher, _cardinality, _options, _time, connection.ConnectionClosed);
@@ -181,6 +183,7 @@ public sealed class IngestConnectionLane
         if (answer is IngestAcceptedResult accepted)
         {
             status = StatusCodes.Status202Accepted;
+            activity?.SetTag("contentmax.api_key", identity.Name);
             LaneExchange.WriteAccepted(output, accepted);
         }
         else
@@ -189,7 +192,7 @@ public sealed class IngestConnectionLane
             activity ??= StartSpan(head, Stopwatch.GetElapsedTime(started));
             activity?.SetTag("contentmax.api_key", identity.Name);
             if (activity is not null) HighVolumeTracing.KeepSpan(activity);
-            if (answer is not null) await answer.ExecuteAsync(context);
+            await answer!.ExecuteAsync(context);
             status = context.Response.StatusCode;
             exchange.WriteCaptured(output, context, close);
             exchange.Discard();
