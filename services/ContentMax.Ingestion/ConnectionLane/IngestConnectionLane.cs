@@ -190,8 +190,12 @@ public sealed class IngestConnectionLane
         {
             // A refusal: its span is exported whether or not the request was in the sample.
             activity ??= StartSpan(head, Stopwatch.GetElapsedTime(started));
-            activity?.SetTag("contentmax.api_key", identity.Name);
-            if (activity is not null) HighVolumeTracing.KeepSpan(activity);
+            if (activity is not null)
+            {
+                activity.SetTag("contentmax.api_key", identity.Name);
+                HighVolumeTracing.KeepSpan(activity);
+            }
+
             await answer!.ExecuteAsync(context);
             status = context.Response.StatusCode;
             exchange.WriteCaptured(output, context, close);

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.IO.Pipelines;
 using System.Text;
+using ContentMax.ServiceDefaults.ApiKeys;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace ContentMax.Ingestion.ConnectionLane;
@@ -20,7 +21,7 @@ internal sealed class LaneExchange(IServiceProvider services)
     private readonly MemoryStream _response = new();
     private DefaultHttpContext? _context;
 
-    public HttpContext Begin(in IngestRequestHead head, in ReadOnlySequence<byte> body, ContentMax.ServiceDefaults.ApiKeys.ApiKeyIdentity identity, CancellationToken aborted)
+    public HttpContext Begin(in IngestRequestHead head, in ReadOnlySequence<byte> body, ApiKeyIdentity identity, CancellationToken aborted)
     {
         var context = _context ??= NewContext();
         context.User = identity.Principal;
@@ -63,23 +64,25 @@ internal sealed class LaneExchange(IServiceProvider services)
         }
 
         if (close) output.Write("Connection: close\r\n"u8);
-        output.Write("Content-Length: "u8);
-        WriteNumber(output, _response.Length);
-        output.Write("\r\nDate: "u8);
-        HttpDate.Write(output);
-        output.Write("\r\n\r\n"u8);
-        output.Write(_response.GetBuffer().AsSpan(0, (int)_response.Length));
+        WriteBody(output, _response.GetBuffer().AsSpan(0, (int)_response.Length));
     }
 
     // The 202 with its {"accepted":N} body, as IngestAcceptedResult writes it.
     public static void WriteAccepted(PipeWriter output, IngestAcceptedResult accepted)
     {
-        output.Write("HTTP/1.1 202 Accepted\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: "u8);
-        WriteNumber(output, accepted.Body.Length);
+        output.Write("HTTP/1.1 202 Accepted\r\nContent-Type: application/json; charset=utf-8\r\n"u8);
+        WriteBody(output, accepted.Body);
+    }
+
+    // The last headers, Content-Length and Date, then the body.
+    private static void WriteBody(PipeWriter output, ReadOnlySpan<byte> body)
+    {
+        output.Write("Content-Length: "u8);
+        WriteNumber(output, body.Length);
         output.Write("\r\nDate: "u8);
         HttpDate.Write(output);
         output.Write("\r\n\r\n"u8);
-        output.Write(accepted.Body);
+        output.Write(body);
     }
 
     private static void WriteNumber(PipeWriter output, long value)
