@@ -75,7 +75,7 @@ public sealed class QueryDataLoader(BenchmarkSystem system, BenchmarkReport repo
 
         // The day rollups of the days that have ended and the tagged quarter
         // rollups of the quarters that have, and the packed sketches of the
-        // closed tagged rows, as the compactor's passes would build them; the
+        // closed rows, as the compactor's passes would build them; the
         // tagged rollups hold every loaded point, as they would had storage
         // written them from the start.
         foreach (var sql in new[]
@@ -84,6 +84,7 @@ public sealed class QueryDataLoader(BenchmarkSystem system, BenchmarkReport repo
                      "SELECT build_tagged_day_rollups('-infinity', date_trunc('day', now(), 'UTC'))",
                      "SELECT build_tagged_quarter_rollups('-infinity', date_bin('15 minutes', now() - interval '2 minutes', timestamptz 'epoch'))",
                      "SELECT pack_tagged_sketches('-infinity', now() - interval '62 minutes')",
+                     "SELECT pack_rollup_sketches('-infinity', now() - interval '62 minutes')",
                      $"INSERT INTO rollup_tag_keys (keys, since) VALUES ('{{{string.Join(",", RollupTagKeys)}}}', '-infinity') ON CONFLICT (keys) DO UPDATE SET since = '-infinity'",
                      "VACUUM ANALYZE metrics", "VACUUM ANALYZE metric_rollups_minute", "VACUUM ANALYZE metric_rollups_hour", "VACUUM ANALYZE metric_rollups_day",
                      "VACUUM ANALYZE metric_rollups_tagged_minute", "VACUUM ANALYZE metric_rollups_tagged_hour", "VACUUM ANALYZE metric_rollups_tagged_day",

@@ -411,37 +411,9 @@ public class ExplorerTests(AppHostFixture fixture)
         await PostAsync(name, points);
 
         await using var db = Npgsql.NpgsqlDataSource.Create(await fixture.ConnectionStringAsync("metricsdb"));
-        async Task<(long Rows, long Packed)> PackedAsync(string table)
-        {
-            await using var command = db.CreateCommand($"SELECT count(*), count(sketch_packed) FROM {table} WHERE name = $1 AND bucket < now() - interval '62 minutes'");
-            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = name });
-            await using var reader = await command.ExecuteReaderAsync();
-            await reader.ReadAsync();
-            return (reader.GetInt64(0), reader.GetInt64(1));
-        }
-
-        // Each updated row's sketch_packed after the update.
-        async Task<List<byte[]?>> UpdateAsync(string table, string set)
-        {
-            await using var command = db.CreateCommand($"UPDATE {table} SET {set} WHERE name = $1 RETURNING sketch_packed");
-            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = name });
-            var packedAfter = new List<byte[]?>();
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync()) packedAfter.Add(reader.IsDBNull(0) ? null : reader.GetFieldValue<byte[]>(0));
-            return packedAfter;
-        }
-
+        var rows = new PackedSketchRows(db, name);
         string[] tables = ["metric_rollups_tagged_quarter", "metric_rollups_tagged_hour"];
-        async Task AllPackedAsync(string what)
-        {
-            foreach (var table in tables)
-            {
-                await Eventually.UntilAsync(() => PackedAsync(table), c => c.Rows > 0 && c.Packed == c.Rows, TimeSpan.FromSeconds(60),
-                    c => $"{what}: {c.Packed} of {c.Rows} closed rows of {table} packed", TimeSpan.FromMilliseconds(500));
-            }
-        }
-
-        await AllPackedAsync("after storing");
+        await rows.AllClosedPackedAsync("after storing", tables);
         // Quarter rows answer a 15-minute chart, hour rows a 1-hour one.
         string[] charts = ["period=24h&step=15m&groupBy=route&agg=p95", "period=24h&step=1h&groupBy=route&groupBy=status&agg=p99"];
         async Task<List<string>> ChartsAsync() =>
@@ -453,7 +425,7 @@ public class ExplorerTests(AppHostFixture fixture)
         await using (var compactorLock = await db.OpenConnectionAsync())
         await using (var transaction = await compactorLock.BeginTransactionAsync())
         {
-            await using (var take = new Npgsql.NpgsqlCommand("SELECT pg_advisory_xact_lock(4859223968582561891)", compactorLock, transaction))
+            await using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_xact_lock({PackedSketchRows.CompactorLock})", compactorLock, transaction))
             {
                 await take.ExecuteNonQueryAsync();
             }
@@ -461,20 +433,20 @@ public class ExplorerTests(AppHostFixture fixture)
             // The charts read the packed sketches: a different one shows.
             foreach (var table in tables)
             {
-                Assert.All(await UpdateAsync(table, "sketch_packed = sketch_pack(ROW(ARRAY[101000], ARRAY[count])::sketch)"), Assert.NotNull);
+                Assert.All(await rows.UpdateAsync(table, "sketch_packed = sketch_pack(ROW(ARRAY[101000], ARRAY[count])::sketch)"), Assert.NotNull);
             }
 
             Assert.NotEqual(packed, await ChartsAsync());
 
             // Any update that does not pack a row again unpacks it (a late
             // point, a rebuild): its arrays then answer, with the same figures.
-            foreach (var table in tables) Assert.All(await UpdateAsync(table, "count = count"), Assert.Null);
+            foreach (var table in tables) Assert.All(await rows.UpdateAsync(table, "count = count"), Assert.Null);
             Assert.Equal(packed, await ChartsAsync());
             await transaction.CommitAsync();
         }
 
         // The compactor packs them again.
-        await AllPackedAsync("after unpacking");
+        await rows.AllClosedPackedAsync("after unpacking", tables);
         Assert.Equal(packed, await ChartsAsync());
     }
 }

@@ -139,6 +139,89 @@ public class RollupQueryTests(AppHostFixture fixture)
         AssertMatches(values.ToArray(), (await _aggregation.AggregateAsync(name, "30d"))!);
     }
 
+    [Fact]
+    public async Task ClosedHoursAndDays_ArePacked_AndAnswerAsTheirArraysDo_AndAnyLaterUpdateUnpacksThem()
+    {
+        var name = MetricsApi.UniqueName();
+        var random = new Random(31);
+        var now = DateTimeOffset.UtcNow;
+        var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
+        // Half on the day 3 days before today (an ended day), half over 100
+        // minutes ending 70 minutes ago (closed hours).
+        var metrics = Enumerable.Range(0, 3000).Select(i => new
+        {
+            metric = name,
+            value = Math.Round(Math.Exp(2 + 3 * random.NextDouble()), 3),
+            timestamp = (i % 2 == 0
+                ? today.AddDays(-3) + TimeSpan.FromSeconds(random.Next(0, 86400))
+                : now - TimeSpan.FromMinutes(70) - TimeSpan.FromSeconds(random.Next(0, 100 * 60))).ToUnixTimeMilliseconds(),
+        }).ToArray();
+        foreach (var chunk in metrics.Chunk(500))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await _ingestion.PostAsync(chunk)).StatusCode);
+        }
+
+        await using var db = Npgsql.NpgsqlDataSource.Create(await fixture.ConnectionStringAsync("metricsdb"));
+        var rows = new PackedSketchRows(db, name);
+        string[] tables = ["metric_rollups_hour", "metric_rollups_day"];
+        await _aggregation.WaitForCountAsync(name, metrics.Length, period: "7d");
+        await rows.AllClosedPackedAsync("after storing", tables);
+        // 7d reads the day row and the hours around it, 24h the closed hours.
+        async Task<List<string>> AnswersAsync() =>
+            [.. await Task.WhenAll(new[] { "7d", "24h" }.Select(async period => (await _aggregation.AggregateAsync(name, period))!.ToJsonString()))];
+        var packed = await AnswersAsync();
+        AssertMatches(metrics.Select(m => m.value).ToArray(), JsonNode.Parse(packed[0])!.AsObject());
+
+        // The compactor's lock (RollupCompactor.LockKey), held so that it packs nothing while the arrays answer.
+        await using (var compactorLock = await db.OpenConnectionAsync())
+        await using (var transaction = await compactorLock.BeginTransactionAsync())
+        {
+            await using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_xact_lock({PackedSketchRows.CompactorLock})", compactorLock, transaction))
+            {
+                await take.ExecuteNonQueryAsync();
+            }
+
+            // The queries read the packed sketches: a different one shows.
+            foreach (var table in tables)
+            {
+                Assert.All(await rows.UpdateAsync(table, "sketch_packed = sketch_pack(ROW(ARRAY[101000], ARRAY[count])::sketch)"), Assert.NotNull);
+            }
+
+            Assert.All((await AnswersAsync()).Zip(packed), a => Assert.NotEqual(a.Second, a.First));
+
+            // Any update that does not pack a row again unpacks it (a late
+            // point, a rebuilt day): its arrays then answer, with the same figures.
+            foreach (var table in tables) Assert.All(await rows.UpdateAsync(table, "count = count"), Assert.Null);
+            AssertSameAnswers(packed, await AnswersAsync());
+            await transaction.CommitAsync();
+        }
+
+        // The compactor packs them again.
+        await rows.AllClosedPackedAsync("after unpacking", tables);
+        AssertSameAnswers(packed, await AnswersAsync());
+    }
+
+    // The same figures; rows may be summed in another order, so sums (and
+    // averages) agree to rounding.
+    private static void AssertSameAnswers(List<string> expected, List<string> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        foreach (var (e, a) in expected.Select(t => JsonNode.Parse(t)!).Zip(actual.Select(t => JsonNode.Parse(t)!)))
+        {
+            foreach (var field in new[] { "count", "min", "max", "median", "p75", "p95", "p99" })
+            {
+                Assert.Equal(e[field]!.GetValue<double>(), a[field]!.GetValue<double>());
+            }
+
+            foreach (var field in new[] { "sum", "average" })
+            {
+                Assert.Equal(e[field]!.GetValue<double>(), a[field]!.GetValue<double>(), 1e-9 * Math.Abs(e[field]!.GetValue<double>()));
+            }
+
+            Assert.Equal(e["exact"]!.GetValue<bool>(), a["exact"]!.GetValue<bool>());
+        }
+    }
+
     private static void AssertMatches(double[] values, JsonObject aggregate)
     {
         var sorted = values.Order().ToArray();

@@ -168,16 +168,18 @@ public class SchemaUpgradeTests(AppHostFixture fixture)
         await new MetricStore(data, Options.Create(new DatadogOptions()), options)
             .StoreAsync([new StorageMessage(Guid.NewGuid(), points, DeduplicateIds: false)], CancellationToken.None);
 
-        // 0017 (quarters), 0018 (packed sketches) and 0019 (SLO source counts).
-        Assert.Equal(3, await new MigrationRunner(server.ConnectionString, NullLogger.Instance).RunAsync(CancellationToken.None));
+        // 0017 (quarters), 0018 (packed tagged sketches), 0019 (SLO source counts)
+        // and 0020 (packed hour and day sketches).
+        Assert.Equal(4, await new MigrationRunner(server.ConnectionString, NullLogger.Instance).RunAsync(CancellationToken.None));
 
         await using (var command = data.CreateCommand("SELECT coalesce(sum(count), 0)::bigint FROM metric_rollups_tagged_quarter WHERE name = 'upgrade_quarters'"))
         {
             Assert.Equal(points.Count, (long)(await command.ExecuteScalarAsync())!);
         }
 
-        // Every quarter row and every closed hour row is packed.
-        foreach (var (table, closed) in new[] { ("metric_rollups_tagged_quarter", "TRUE"), ("metric_rollups_tagged_hour", "bucket < now() - interval '62 minutes'") })
+        // Every quarter row and every closed hour row, tagged or not, is packed.
+        const string closedHours = "bucket < now() - interval '62 minutes'";
+        foreach (var (table, closed) in new[] { ("metric_rollups_tagged_quarter", "TRUE"), ("metric_rollups_tagged_hour", closedHours), ("metric_rollups_hour", closedHours) })
         {
             await using var command = data.CreateCommand($"SELECT count(*), count(sketch_packed) FROM {table} WHERE name = 'upgrade_quarters' AND {closed}");
             await using var reader = await command.ExecuteReaderAsync();
@@ -212,6 +214,21 @@ public class SchemaUpgradeTests(AppHostFixture fixture)
             .Select(c => c.Value.ToAggregate()!).Select(a => (object)(a.Count, a.Min, a.Median, a.P75, a.P95, a.P99, a.Max));
         Assert.DoesNotContain(packed.ByCell.Values, c => c.FromValues);
         Assert.Equal(Percentiles(arrays), Percentiles(packed));
+
+        // So do the untagged hours' for GET /api/metrics.
+        var queries = new MetricQueries(data, options);
+        var fromPackedHours = (await queries.AggregateAsync(now.AddDays(-1), now, "upgrade_quarters", CancellationToken.None))["upgrade_quarters"];
+        await using (var unpack = data.CreateCommand("UPDATE metric_rollups_hour SET sketch_packed = NULL WHERE name = 'upgrade_quarters'"))
+        {
+            Assert.True(await unpack.ExecuteNonQueryAsync() > 0);
+        }
+
+        Assert.False(fromPackedHours.Exact);
+        Assert.Equal(points.Count, fromPackedHours.Count);
+        var fromArrays = (await queries.AggregateAsync(now.AddDays(-1), now, "upgrade_quarters", CancellationToken.None))["upgrade_quarters"];
+        // Rows may be summed in another order: sums agree to rounding.
+        Assert.Equal(fromArrays.Sum, fromPackedHours.Sum, 1e-9 * fromArrays.Sum);
+        Assert.Equal(fromArrays with { Sum = 0, Average = 0 }, fromPackedHours with { Sum = 0, Average = 0 });
     }
 
     // The statement the row-per-point consumer wrote each batch with (before

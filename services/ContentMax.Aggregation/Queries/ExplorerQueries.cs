@@ -1,4 +1,3 @@
-using System.Buffers;
 using ContentMax.Aggregation.Rollups;
 using ContentMax.Contracts.Http;
 using Microsoft.Extensions.Options;
@@ -91,17 +90,8 @@ public sealed class ExplorerQueries(NpgsqlDataSource dataSource, IOptions<Aggreg
             return;
         }
 
-        var length = (int)reader.GetBytes(first + 8, 0, null, 0, 0);
-        var packed = ArrayPool<byte>.Shared.Rent(length);
-        try
-        {
-            reader.GetBytes(first + 8, 0, packed, 0, length);
-            cell.AddPackedSketch(count, sum, min, max, packed.AsSpan(0, length), distCount);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(packed);
-        }
+        using var packed = new PackedSketchColumn(reader, first + 8);
+        cell.AddPackedSketch(count, sum, min, max, packed.Span, distCount);
     }
 
     // Tag keys with their most frequent values (by observations) in the period,

@@ -28,6 +28,9 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
     // $7 name (or NULL for all), $8 DaysFrom, $9 DaysTo. A day row is read only
     // while its count still equals its hours' (the compactor rebuilds a day a
     // late point has changed); otherwise that day is read from its hours.
+    // Closed hour and day rows ship their packed sketch instead of the arrays
+    // (0020_packed_rollup_sketches.sql): sent element by element, the arrays
+    // were most of a 24h query's time.
     private const string RollupSql = """
         WITH day_hours AS (
             SELECT date_trunc('day', bucket, 'UTC') AS day, name, sum(count) AS count
@@ -35,32 +38,34 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
             WHERE bucket >= $8 AND bucket < $9 AND ($7::text IS NULL OR name = $7)
             GROUP BY 1, 2
         ), days AS (
-            SELECT d.bucket, d.name, d.count, d.sum, d.min, d.max, d.sketch, d.dist_count
+            SELECT d.bucket, d.name, d.count, d.sum, d.min, d.max, d.sketch, d.dist_count, d.sketch_packed
             FROM metric_rollups_day d
             JOIN day_hours h ON h.day = d.bucket AND h.name = d.name AND h.count = d.count
             WHERE d.bucket >= $8 AND d.bucket < $9
         )
-        SELECT name, count, sum, min, max, (sketch).keys, (sketch).counts, NULL::float8[], dist_count
+        SELECT name, count, sum, min, max, CASE WHEN sketch_packed IS NULL THEN (sketch).keys END,
+               CASE WHEN sketch_packed IS NULL THEN (sketch).counts END, NULL::float8[], dist_count, sketch_packed
         FROM days
         UNION ALL
-        SELECT name, count, sum, min, max, (sketch).keys, (sketch).counts, NULL::float8[], dist_count
+        SELECT name, count, sum, min, max, CASE WHEN sketch_packed IS NULL THEN (sketch).keys END,
+               CASE WHEN sketch_packed IS NULL THEN (sketch).counts END, NULL::float8[], dist_count, sketch_packed
         FROM metric_rollups_hour h
         WHERE ((bucket >= $3 AND bucket < $8) OR (bucket >= $9 AND bucket < $4)
                OR (bucket >= $8 AND bucket < $9
                    AND NOT EXISTS (SELECT 1 FROM days d WHERE d.bucket = date_trunc('day', h.bucket, 'UTC') AND d.name = h.name)))
           AND ($7::text IS NULL OR name = $7)
         UNION ALL
-        SELECT name, count, sum, min, max, (sketch).keys, (sketch).counts, NULL::float8[], dist_count
+        SELECT name, count, sum, min, max, (sketch).keys, (sketch).counts, NULL::float8[], dist_count, NULL::bytea
         FROM metric_rollups_minute
         WHERE ((bucket >= $5 AND bucket < $3) OR (bucket >= $4 AND bucket < $6)) AND ($7::text IS NULL OR name = $7)
         UNION ALL
-        SELECT name, count(*), sum(value), min(value), max(value), NULL::int[], NULL::bigint[], array_agg(value), 0::bigint
+        SELECT name, count(*), sum(value), min(value), max(value), NULL::int[], NULL::bigint[], array_agg(value), 0::bigint, NULL::bytea
         FROM metrics
         WHERE ((ts >= $1 AND ts < $5) OR (ts >= $6 AND ts < $2)) AND ($7::text IS NULL OR name = $7) AND sketch_keys IS NULL
         GROUP BY name
         UNION ALL
         SELECT name, count, value, coalesce(min, sketch_value(sketch_keys[1])), coalesce(max, sketch_value(sketch_keys[cardinality(sketch_keys)])),
-               sketch_keys, sketch_counts, NULL::float8[], count
+               sketch_keys, sketch_counts, NULL::float8[], count, NULL::bytea
         FROM metrics
         WHERE ((ts >= $1 AND ts < $5) OR (ts >= $6 AND ts < $2)) AND ($7::text IS NULL OR name = $7) AND sketch_keys IS NOT NULL
         """;
@@ -106,7 +111,14 @@ public sealed class MetricQueries(NpgsqlDataSource dataSource, IOptions<Aggregat
                 }
 
                 aggregate.Add(reader.GetInt64(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetDouble(4), reader.GetInt64(8));
-                aggregate.AddSketch(reader.GetFieldValue<int[]>(5), reader.GetFieldValue<long[]>(6));
+                if (reader.IsDBNull(9))
+                {
+                    aggregate.AddSketch(reader.GetFieldValue<int[]>(5), reader.GetFieldValue<long[]>(6));
+                    continue;
+                }
+
+                using var packed = new PackedSketchColumn(reader, 9);
+                aggregate.AddPackedSketch(packed.Span);
             }
         }
 

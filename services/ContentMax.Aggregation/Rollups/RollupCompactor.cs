@@ -17,8 +17,8 @@ namespace ContentMax.Aggregation.Rollups;
 // rows per name instead of 720 hour rows. It also builds the tagged
 // quarter-hour rows of the quarters that have ended, from their merged minutes
 // (0017_tagged_quarter_rollups.sql), for charts with 15-minute steps, and
-// packs the sketches of the closed tagged quarter, hour and day rows
-// (0018_packed_sketches.sql).
+// packs the sketches of the closed quarter, hour and day rows, tagged and not
+// (0018_packed_sketches.sql, 0020_packed_rollup_sketches.sql).
 // Runs every Aggregation:CompactionInterval (1 min), one replica at a time.
 public sealed class RollupCompactor(
     NpgsqlDataSource dataSource, IOptions<AggregationOptions> options, TimeProvider time, ILogger<RollupCompactor> logger,
@@ -62,7 +62,7 @@ public sealed class RollupCompactor(
     // Returns how many shard rows were merged away in each tier, and how many
     // quarter and day rows were built ("metric_rollups_tagged_quarter",
     // "metric_rollups_day", "metric_rollups_tagged_day") and how many closed
-    // tagged rows had their sketch packed ("packed").
+    // closed rows had their sketch packed ("packed").
     public async Task<Dictionary<string, int>> CompactAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -139,8 +139,8 @@ public sealed class RollupCompactor(
         }
 
         // Closed quarter, hour and day rows get their packed sketch, which
-        // queries read instead of the arrays (0018_packed_sketches.sql).
-        await using (var pack = new NpgsqlCommand("SELECT pack_tagged_sketches($1, $2)", connection, transaction))
+        // queries read instead of the arrays.
+        await using (var pack = new NpgsqlCommand("SELECT pack_tagged_sketches($1, $2) + pack_rollup_sketches($1, $2)", connection, transaction))
         {
             pack.Parameters.Add(new NpgsqlParameter { Value = (now - DayHorizon).UtcDateTime });
             pack.Parameters.Add(new NpgsqlParameter { Value = (now - HourClosed).UtcDateTime });
