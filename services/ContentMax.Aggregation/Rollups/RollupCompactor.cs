@@ -62,7 +62,7 @@ public sealed class RollupCompactor(
     // Returns how many shard rows were merged away in each tier, and how many
     // quarter and day rows were built ("metric_rollups_tagged_quarter",
     // "metric_rollups_day", "metric_rollups_tagged_day") and how many closed
-    // closed rows had their sketch packed ("packed").
+    // rows had their sketch packed ("packed").
     public async Task<Dictionary<string, int>> CompactAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
