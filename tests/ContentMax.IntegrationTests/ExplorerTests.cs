@@ -421,15 +421,9 @@ public class ExplorerTests(AppHostFixture fixture)
         var packed = await ChartsAsync();
         Assert.Equal(points.Count, JsonNode.Parse(packed[0])!.AsArray().Sum(s => s!["points"]!.AsArray().Sum(p => p!["count"]!.GetValue<long>())));
 
-        // The compactor's lock (RollupCompactor.LockKey), held so that it packs nothing while the arrays answer.
-        await using (var compactorLock = await db.OpenConnectionAsync())
-        await using (var transaction = await compactorLock.BeginTransactionAsync())
+        // The compactor held, so that it packs nothing while the arrays answer.
+        await using (await rows.HoldCompactorAsync())
         {
-            await using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_xact_lock({PackedSketchRows.CompactorLock})", compactorLock, transaction))
-            {
-                await take.ExecuteNonQueryAsync();
-            }
-
             // The charts read the packed sketches: a different one shows.
             foreach (var table in tables)
             {
@@ -442,7 +436,6 @@ public class ExplorerTests(AppHostFixture fixture)
             // point, a rebuild): its arrays then answer, with the same figures.
             foreach (var table in tables) Assert.All(await rows.UpdateAsync(table, "count = count"), Assert.Null);
             Assert.Equal(packed, await ChartsAsync());
-            await transaction.CommitAsync();
         }
 
         // The compactor packs them again.

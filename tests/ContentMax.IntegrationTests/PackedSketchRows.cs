@@ -7,8 +7,30 @@ namespace ContentMax.IntegrationTests;
 // and each row's sketch_packed after an update.
 public sealed class PackedSketchRows(NpgsqlDataSource db, string name)
 {
-    // The compactor's advisory lock (RollupCompactor.LockKey): held, it packs nothing.
-    public const long CompactorLock = 4859223968582561891;
+    // The compactor's advisory lock (RollupCompactor.LockKey).
+    private const long CompactorLock = 4859223968582561891;
+
+    // Holds the compactor's lock until disposed, so that it packs nothing meanwhile.
+    public async Task<IAsyncDisposable> HoldCompactorAsync()
+    {
+        var connection = await db.OpenConnectionAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({CompactorLock})", connection, transaction))
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        return new CompactorHold(connection, transaction);
+    }
+
+    private sealed class CompactorHold(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+    }
 
     public async Task<(long Rows, long Packed)> CountClosedAsync(string table)
     {

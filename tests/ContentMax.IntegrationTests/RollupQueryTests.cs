@@ -172,15 +172,9 @@ public class RollupQueryTests(AppHostFixture fixture)
         var packed = await AnswersAsync();
         AssertMatches(metrics.Select(m => m.value).ToArray(), JsonNode.Parse(packed[0])!.AsObject());
 
-        // The compactor's lock (RollupCompactor.LockKey), held so that it packs nothing while the arrays answer.
-        await using (var compactorLock = await db.OpenConnectionAsync())
-        await using (var transaction = await compactorLock.BeginTransactionAsync())
+        // The compactor held, so that it packs nothing while the arrays answer.
+        await using (await rows.HoldCompactorAsync())
         {
-            await using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_xact_lock({PackedSketchRows.CompactorLock})", compactorLock, transaction))
-            {
-                await take.ExecuteNonQueryAsync();
-            }
-
             // The queries read the packed sketches: a different one shows.
             foreach (var table in tables)
             {
@@ -193,7 +187,6 @@ public class RollupQueryTests(AppHostFixture fixture)
             // point, a rebuilt day): its arrays then answer, with the same figures.
             foreach (var table in tables) Assert.All(await rows.UpdateAsync(table, "count = count"), Assert.Null);
             AssertSameAnswers(packed, await AnswersAsync());
-            await transaction.CommitAsync();
         }
 
         // The compactor packs them again.
