@@ -221,6 +221,14 @@ public sealed class BenchmarkSystem : IAsyncDisposable
         return snapshot;
     }
 
+    // "postgres 70.0 s, ingestion 29.9 s, ...": the CPU each process used
+    // since an earlier snapshot, busiest first.
+    public string CpuUsedSince(Dictionary<string, double> before) => string.Join(", ", CpuSnapshot()
+        .Where(kv => before.ContainsKey(kv.Key))
+        .Select(kv => (kv.Key, Seconds: kv.Value - before[kv.Key]))
+        .OrderByDescending(x => x.Seconds)
+        .Select(x => $"{x.Key} {x.Seconds:0.0} s"));
+
     // Freezes (SIGSTOP) or thaws (SIGCONT) a server and everything under it,
     // which looks to its clients like a hung dependency.
     public void Signal(string resource, string signal)

@@ -31,7 +31,10 @@ public sealed class HealthBenchmark(BenchmarkSystem system, BenchmarkReport repo
         {
             using var bareClient = Client(server.Endpoint);
             await OpenLoopAsync(bareClient, TimeSpan.FromSeconds(2));
+            var barePaused = GC.GetTotalPauseDuration();
             bare = await OpenLoopAsync(bareClient, Duration);
+            barePaused = GC.GetTotalPauseDuration() - barePaused;
+            report.Note($"Health, bare Kestrel baseline: the load generator's own GC paused it {barePaused.TotalMilliseconds:0.0} ms in the measured {Duration.TotalSeconds:0} s.");
         }
 
         // Warmed up as the bare server was (JIT tiers, thread pool), before the database hangs.
@@ -40,9 +43,14 @@ public sealed class HealthBenchmark(BenchmarkSystem system, BenchmarkReport repo
         try
         {
             await Task.Delay(TimeSpan.FromSeconds(3));
+            var cpuBefore = system.CpuSnapshot();
+            var paused = GC.GetTotalPauseDuration();
             var clock = Stopwatch.StartNew();
             var sorted = await OpenLoopAsync(client, Duration);
             var achieved = sorted.Length / clock.Elapsed.TotalSeconds;
+            paused = GC.GetTotalPauseDuration() - paused;
+            report.Note($"Health, database hung: CPU used over {clock.Elapsed.TotalSeconds:0.0} s on {Environment.ProcessorCount} cores: {system.CpuUsedSince(cpuBefore)}; " +
+                $"the load generator's own GC paused it {paused.TotalMilliseconds:0.0} ms; the slowest answer took {sorted[^1]:0.0} ms.");
             var p99 = LoadGenerator.Percentile(sorted, 99);
             var bareP99 = LoadGenerator.Percentile(bare, 99);
             report.Add("GET /api/health at 2k req/s, database hung", $"p50 {LoadGenerator.Percentile(sorted, 50):0.00} ms, p99 {p99:0.00} ms",

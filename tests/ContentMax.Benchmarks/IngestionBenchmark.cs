@@ -65,16 +65,12 @@ public sealed class IngestionBenchmark(BenchmarkSystem system, BenchmarkReport r
         var ingestionCpu = system.CpuSnapshot().GetValueOrDefault("ingestion") - cpuBefore.GetValueOrDefault("ingestion");
         var stored = await WaitForStoredAsync(before + result.AcceptedMetrics, TimeSpan.FromMinutes(3));
         var endToEnd = started.Elapsed;
-        var cpuAfter = system.CpuSnapshot();
-        var cpu = cpuAfter.Where(kv => cpuBefore.ContainsKey(kv.Key))
-            .Select(kv => (kv.Key, Seconds: kv.Value - cpuBefore[kv.Key]))
-            .OrderByDescending(x => x.Seconds)
-            .Select(x => $"{x.Key} {x.Seconds:0.0} s");
+        var cpu = system.CpuUsedSince(cpuBefore);
         var telemetry = TelemetrySink.Totals().Select(kv =>
             $"{kv.Key} {kv.Value.Requests - telemetryBefore.GetValueOrDefault(kv.Key).Requests} requests, " +
             $"{(kv.Value.Bytes - telemetryBefore.GetValueOrDefault(kv.Key).Bytes) / 1e6:0.0} MB");
         report.Note($"{title}: OpenTelemetry exported by all services: {string.Join("; ", telemetry)}.");
-        report.Note($"{title}: CPU used over {endToEnd.TotalSeconds:0.0} s on {Environment.ProcessorCount} cores: {string.Join(", ", cpu)}.");
+        report.Note($"{title}: CPU used over {endToEnd.TotalSeconds:0.0} s on {Environment.ProcessorCount} cores: {cpu}.");
 
         var rate = (stored - before) / endToEnd.TotalSeconds;
         var p99 = LoadGenerator.Percentile(result.LatenciesMs, 99);

@@ -68,6 +68,41 @@ public class PartitionTests(AppHostFixture fixture)
         Assert.DoesNotContain(actions, a => a.Contains($"_p{DateTime.UtcNow:yyyyMMdd}"));
     }
 
+    // Raw partitions are append-only: autovacuum's insert-triggered passes are
+    // off while a partition's day is open, and partition maintenance turns
+    // them back on once it has ended, for one pass over the whole day.
+    [Fact]
+    public async Task RawPartitions_SkipInsertTriggeredVacuums_UntilTheirDayHasEnded()
+    {
+        await using var db = await DatabaseAsync();
+        var today = DateTime.UtcNow.Date;
+        var yesterday = $"metrics_p{today.AddDays(-1):yyyyMMdd}";
+        const string Off = "autovacuum_vacuum_insert_threshold=-1";
+        async Task<List<string>> OptionsAsync(string partition) =>
+            await ColumnAsync(db, "SELECT unnest(reloptions) FROM pg_class WHERE relname = $1", partition);
+
+        // As a partition created while its day was open is left.
+        await using (var open = db.CreateCommand($"ALTER TABLE {yesterday} SET (autovacuum_vacuum_insert_threshold = -1)"))
+        {
+            await open.ExecuteNonQueryAsync();
+        }
+
+        var actions = await ColumnAsync(db, "SELECT maintain_partitions(interval '30 days', interval '90 days', interval '730 days')");
+
+        Assert.Contains($"insert-triggered vacuum on, its day has ended: {yesterday}", actions);
+        Assert.DoesNotContain(Off, await OptionsAsync(yesterday));
+        Assert.DoesNotContain(Off, await OptionsAsync($"metrics_p{today.AddDays(-2):yyyyMMdd}"));
+        for (var day = today; day <= today.AddDays(3); day = day.AddDays(1))
+        {
+            Assert.Contains(Off, await OptionsAsync($"metrics_p{day:yyyyMMdd}"));
+        }
+
+        // The rollup partitions, which upserts rewrite, keep autovacuum as it is.
+        Assert.DoesNotContain(Off, await OptionsAsync($"metric_rollups_minute_p{today:yyyyMMdd}"));
+        Assert.DoesNotContain(await ColumnAsync(db, "SELECT maintain_partitions(interval '30 days', interval '90 days', interval '730 days')"),
+            a => a.StartsWith("insert-triggered", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task DeduplicationRecords_OlderThanTheirWindow_AreDeleted_AndRecentOnesKept()
     {

@@ -168,9 +168,14 @@ public class SchemaUpgradeTests(AppHostFixture fixture)
         await new MetricStore(data, Options.Create(new DatadogOptions()), options)
             .StoreAsync([new StorageMessage(Guid.NewGuid(), points, DeduplicateIds: false)], CancellationToken.None);
 
-        // 0017 (quarters), 0018 (packed tagged sketches), 0019 (SLO source counts)
-        // and 0020 (packed hour and day sketches).
-        Assert.Equal(4, await new MigrationRunner(server.ConnectionString, NullLogger.Instance).RunAsync(CancellationToken.None));
+        // 0017 (quarters), 0018 (packed tagged sketches), 0019 (SLO source counts),
+        // 0020 (packed hour and day sketches) and 0021 (raw partitions' vacuum).
+        Assert.Equal(5, await new MigrationRunner(server.ConnectionString, NullLogger.Instance).RunAsync(CancellationToken.None));
+        await using (var command = data.CreateCommand("SELECT reloptions FROM pg_class WHERE relname = $1"))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = $"metrics_p{now:yyyyMMdd}" });
+            Assert.Contains("autovacuum_vacuum_insert_threshold=-1", (string[])(await command.ExecuteScalarAsync())!);
+        }
 
         await using (var command = data.CreateCommand("SELECT coalesce(sum(count), 0)::bigint FROM metric_rollups_tagged_quarter WHERE name = 'upgrade_quarters'"))
         {

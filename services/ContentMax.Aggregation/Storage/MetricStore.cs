@@ -26,7 +26,8 @@ public sealed record StorageMessage(Guid MessageId, IReadOnlyList<MetricPoint> P
 //      there is skipped (only such points pay for this);
 //   3. cumulative points become deltas against their series' last point
 //      (cumulative_series, locked per series for the transaction);
-//   4. the points are appended to metrics with binary COPY;
+//   4. the points are appended to metrics with binary COPY, sorted by name
+//      and time (IndexOrderedPoints);
 //   5. the minute and hour rollups, built in memory from those points, are
 //      merged in with one multi-row upsert per tier (then the tagged minute
 //      and hour rollups, for points carrying Aggregation:RollupTagKeys), and
@@ -146,9 +147,10 @@ public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOpt
         var fresh = await ClaimAsync(connection, transaction, ClaimMessagesSql, unique.Select(m => m.MessageId), cancellationToken);
         var stored = unique.Where(m => fresh.Contains(m.MessageId)).ToList();
 
-        // Points are read straight from their messages: a write of 20,000
-        // points never gathers them into one list (which would be a large
-        // object the GC keeps until its next full collection).
+        // Points are read straight from their messages, and gathered for COPY
+        // only into a pooled array (IndexOrderedPoints): a write of 20,000
+        // points never makes a large object the GC keeps until its next full
+        // collection.
         HashSet<Guid>? claimed = null;
         var wanted = stored.SelectMany(m => m.Points.Where(p => m.DeduplicateIds || p.RequireUniqueId).Select(p => p.Id)).Distinct().ToList();
         if (wanted.Count > 0)
@@ -195,7 +197,10 @@ public sealed class MetricStore(NpgsqlDataSource dataSource, IOptions<DatadogOpt
         }
 
         var outbox = datadog.Value.Enabled ? new OutboxWriter() : null;
-        await CopyAsync(connection, ToStore(), rollups, outbox, cancellationToken);
+        using (var rows = new IndexOrderedPoints(ToStore(), stored.Sum(m => m.Points.Count) + (cumulative?.Deltas.Count ?? 0)))
+        {
+            await CopyAsync(connection, rows.Points, rollups, outbox, cancellationToken);
+        }
 
         await using (var batch = new NpgsqlBatch(connection, transaction))
         {
