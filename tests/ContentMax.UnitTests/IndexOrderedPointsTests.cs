@@ -29,8 +29,11 @@ public class IndexOrderedPointsTests
         Assert.Equal(0, rows.Points.Count);
     }
 
+    // Ordinal, as the C.UTF-8 collation of the local servers orders them. Under
+    // another collation the names' order differs, and each name's points still
+    // come together, which is what keeps the index's leaf pages hot.
     [Fact]
-    public void Names_SortByOrdinal_AsTheCollationOfTheIndexDoes()
+    public void Names_SortByOrdinal()
     {
         using var rows = new IndexOrderedPoints([Point("b", 1), Point("B", 2), Point("a", 3), Point("A", 4)], expectedCount: 4);
 
